@@ -1,0 +1,2 @@
+import { hello } from '@slo/config';
+console.log(hello);

@@ -1,0 +1,225 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { base64Key, bool, int, list, oneOf, str, url, VarSpec } from './env-schema';
+
+type Env = Record<string, string | undefined>;
+const inProduction = (env: Env) => (env.NODE_ENV ?? 'development') === 'production';
+const DEV_ONLY = 'development and test only';
+
+/** Every variable the coordinator reads. `.env.example` documents the same list. */
+export const ENV_VARS = {
+  NODE_ENV: {
+    description: 'development, test or production; anything but production is local development',
+    default: 'development',
+    parse: oneOf('development', 'test', 'production'),
+  },
+  DATABASE_URL: {
+    description: 'PostgreSQL connection URL',
+    default: 'postgres://postgres@127.0.0.1:5432/slo',
+    parse: url('postgres:', 'postgresql:'),
+  },
+  REDIS_URL: {
+    description: 'Redis connection URL (BullMQ transport)',
+    default: 'redis://127.0.0.1:6379',
+    parse: url('redis:', 'rediss:'),
+  },
+  QUEUE_PREFIX: {
+    description: 'prefix of every BullMQ key in Redis',
+    default: 'slo',
+    parse: str({ minLength: 1 }),
+  },
+  IDENTITY_ISSUER: {
+    description: 'public issuer URL of the identity service (no trailing slash)',
+    default: (env) => (inProduction(env) ? undefined : 'http://localhost:4000'),
+    parse: url('http:', 'https:'),
+  },
+  IDENTITY_INTERNAL_URL: {
+    description: 'URL the api and worker use to reach the identity service (defaults to the issuer)',
+    default: (env) => env.IDENTITY_ISSUER ?? (inProduction(env) ? undefined : 'http://localhost:4000'),
+    parse: url('http:', 'https:'),
+  },
+  IDENTITY_PORT: { description: 'port of the identity service', default: '4000', parse: int(0, 65535) },
+  API_PORT: { description: 'port of the platform api', default: '4001', parse: int(0, 65535) },
+  WORKER_PORT: { description: 'port of the worker (health only)', default: '4002', parse: int(0, 65535) },
+  API_PUBLIC_URL: {
+    description: 'public URL of the platform api',
+    default: (env) => (inProduction(env) ? undefined : 'http://localhost:4001'),
+    parse: url('http:', 'https:'),
+  },
+  API_AUDIENCE: {
+    description: 'resource indicator (audience) of server tokens for the api; defaults to API_PUBLIC_URL',
+    default: (env) => env.API_PUBLIC_URL ?? (inProduction(env) ? undefined : 'http://localhost:4001'),
+    parse: url('http:', 'https:', 'urn:'),
+  },
+  COOKIE_KEYS: {
+    description: `comma-separated keys (32+ characters each) signing identity cookies; first one signs. Built-in value for ${DEV_ONLY}`,
+    default: (env) => (inProduction(env) ? undefined : 'local-development-cookie-key-0000000000'),
+    parse: list(str({ minLength: 32 }), { min: 1 }),
+  },
+  KEY_ENCRYPTION_KEY: {
+    description: `32 random bytes, base64, encrypting private signing keys at rest. Built-in value for ${DEV_ONLY}`,
+    default: (env) => (inProduction(env) ? undefined : 'bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWVuY3J5cHQta2U='),
+    parse: base64Key(32),
+  },
+  BOOTSTRAP_ADMIN_CLIENT_ID: {
+    description: 'client_id of the operator client created on first start',
+    default: 'slo-admin',
+    parse: str({ minLength: 3 }),
+  },
+  BOOTSTRAP_ADMIN_CLIENT_SECRET: {
+    description: `secret of the bootstrap operator client (24+ characters); unset in production means no bootstrap client (use npm run cli -- create-admin). Built-in value for ${DEV_ONLY}`,
+    default: (env) => (inProduction(env) ? undefined : 'local-admin-secret-change-me'),
+    parse: str({ minLength: 24 }),
+  },
+  BACKCHANNEL_ALLOWED_HOSTS: {
+    description: 'comma-separated IPs, CIDR ranges or host names that back-channel URIs may point at although private (tests: 127.0.0.1)',
+    default: '',
+    parse: list(str({ minLength: 1 })),
+  },
+  TRUST_PROXY: {
+    description: 'trust X-Forwarded-* headers (set behind a TLS-terminating load balancer)',
+    default: 'false',
+    parse: bool,
+  },
+  HTTP_BODY_LIMIT_BYTES: {
+    description: 'largest accepted JSON or form body',
+    default: '65536',
+    parse: int(1024, 10 * 1024 * 1024),
+  },
+  SESSION_TTL_SECONDS: {
+    description: 'absolute lifetime of an identity session',
+    default: '1209600',
+    parse: int(60, 31536000),
+  },
+  ACCESS_TOKEN_TTL_SECONDS: {
+    description: 'lifetime of access tokens, including server tokens',
+    default: '3600',
+    parse: int(60, 86400),
+  },
+  OIDC_CLEANUP_INTERVAL_SECONDS: {
+    description: 'how often the worker deletes expired provider state (sessions, codes, tokens)',
+    default: '300',
+    parse: int(5, 86400),
+  },
+  LOG_LEVEL: {
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
+  LOG_PRETTY: { description: 'human-readable logs instead of JSON lines', default: 'false', parse: bool },
+} satisfies Record<string, VarSpec<unknown>>;
+
+type Specs = typeof ENV_VARS;
+type ValueOf<K extends keyof Specs> = Specs[K] extends VarSpec<infer T> ? T : never;
+type RawValues = { [K in keyof Specs]: ValueOf<K> | undefined };
+
+export interface AppConfig {
+  env: 'development' | 'test' | 'production';
+  /** true outside production: http allowed for non-loopback URIs, cookies not Secure, built-in dev secrets. */
+  isLocal: boolean;
+  database: { url: string };
+  redis: { url: string; prefix: string };
+  identity: {
+    issuer: string;
+    internalUrl: string;
+    port: number;
+    cookieKeys: string[];
+    keyEncryptionKey: Buffer;
+    sessionTtlSeconds: number;
+    accessTokenTtlSeconds: number;
+  };
+  api: { port: number; publicUrl: string; audience: string };
+  worker: { port: number; cleanupIntervalSeconds: number };
+  bootstrap: { clientId: string; clientSecret?: string };
+  security: { backchannelAllowedHosts: string[]; trustProxy: boolean };
+  http: { bodyLimitBytes: number };
+  log: { level: string; pretty: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Variables without which the process cannot run at all (checked after defaults). */
+const REQUIRED: (keyof Specs)[] = [
+  'IDENTITY_ISSUER',
+  'IDENTITY_INTERNAL_URL',
+  'API_PUBLIC_URL',
+  'API_AUDIENCE',
+  'COOKIE_KEYS',
+  'KEY_ENCRYPTION_KEY',
+];
+
+/** Parses and validates an environment. Throws ConfigError listing one line per problem. */
+export function parseConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const raw = {} as Record<string, unknown>;
+  const specs = ENV_VARS as Record<string, VarSpec<unknown>>;
+  for (const [name, spec] of Object.entries(specs)) {
+    let value = env[name];
+    if (value === undefined || value === '') {
+      value = typeof spec.default === 'function' ? spec.default(env) : spec.default;
+    }
+    if (value === undefined) {
+      if (REQUIRED.includes(name as keyof Specs)) problems.push(`${name}: is required (${spec.description})`);
+      continue;
+    }
+    const parsed = spec.parse(value);
+    if (parsed.ok) raw[name] = parsed.value;
+    else problems.push(`${name}: ${parsed.error} (got ${JSON.stringify(redact(name, value))})`);
+  }
+  const v = raw as RawValues;
+  if (problems.length) throw new ConfigError(problems);
+  const nodeEnv = v.NODE_ENV ?? 'development';
+  return {
+    env: nodeEnv,
+    isLocal: nodeEnv !== 'production',
+    database: { url: v.DATABASE_URL! },
+    redis: { url: v.REDIS_URL!, prefix: v.QUEUE_PREFIX! },
+    identity: {
+      issuer: v.IDENTITY_ISSUER!,
+      internalUrl: v.IDENTITY_INTERNAL_URL!,
+      port: v.IDENTITY_PORT!,
+      cookieKeys: v.COOKIE_KEYS!,
+      keyEncryptionKey: v.KEY_ENCRYPTION_KEY!,
+      sessionTtlSeconds: v.SESSION_TTL_SECONDS!,
+      accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS!,
+    },
+    api: { port: v.API_PORT!, publicUrl: v.API_PUBLIC_URL!, audience: v.API_AUDIENCE! },
+    worker: { port: v.WORKER_PORT!, cleanupIntervalSeconds: v.OIDC_CLEANUP_INTERVAL_SECONDS! },
+    bootstrap: { clientId: v.BOOTSTRAP_ADMIN_CLIENT_ID!, clientSecret: v.BOOTSTRAP_ADMIN_CLIENT_SECRET },
+    security: { backchannelAllowedHosts: v.BACKCHANNEL_ALLOWED_HOSTS ?? [], trustProxy: v.TRUST_PROXY! },
+    http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES! },
+    log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
+  };
+}
+
+function redact(name: string, value: string): string {
+  return /KEY|SECRET|PASSWORD/.test(name) ? '<redacted>' : value;
+}
+
+/**
+ * The one place that reads process.env. Loads `.env` from the working directory when present
+ * (variables already set win), then validates.
+ */
+export function loadConfigFromProcess(): AppConfig {
+  const file = resolve(process.cwd(), '.env');
+  if (existsSync(file) && process.env.NODE_ENV !== 'test') process.loadEnvFile(file);
+  return parseConfig(process.env);
+}
+
+/** For entry points: validate or print one line per problem and exit(1). */
+export function loadConfigOrExit(app: string): AppConfig {
+  try {
+    return loadConfigFromProcess();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${app}: cannot start, invalid configuration:\n`);
+      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

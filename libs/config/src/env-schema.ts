@@ -1,0 +1,85 @@
+/**
+ * Declarative description of every environment variable the coordinator reads.
+ * Each entry parses one raw string into a typed value or returns an error message.
+ */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface VarSpec<T> {
+  /** Human description, also used to generate docs/tests. */
+  description: string;
+  /** Default when the variable is unset or empty; a function receives the partially parsed env. */
+  default?: string | ((env: Record<string, string | undefined>) => string | undefined);
+  /** Required only when this returns true (evaluated against the raw env). */
+  requiredWhen?: (env: Record<string, string | undefined>) => boolean;
+  parse: (raw: string) => Parsed<T>;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
+
+export const str =
+  (opts: { minLength?: number } = {}) =>
+  (raw: string): Parsed<string> =>
+    opts.minLength && raw.length < opts.minLength
+      ? fail(`must be at least ${opts.minLength} characters long`)
+      : ok(raw);
+
+export const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string): Parsed<T> =>
+    (values as string[]).includes(raw) ? ok(raw as T) : fail(`must be one of ${values.join(', ')}`);
+
+export const int =
+  (min: number, max: number) =>
+  (raw: string): Parsed<number> => {
+    if (!/^-?\d+$/.test(raw)) return fail('must be an integer');
+    const n = Number(raw);
+    return n < min || n > max ? fail(`must be between ${min} and ${max}`) : ok(n);
+  };
+
+export const bool = (raw: string): Parsed<boolean> => {
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return ok(true);
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return ok(false);
+  return fail('must be true or false');
+};
+
+export const url =
+  (...protocols: string[]) =>
+  (raw: string): Parsed<string> => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return fail('must be an absolute URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      return fail(`must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+    }
+    return ok(raw.replace(/\/+$/, ''));
+  };
+
+export const list =
+  <T>(item: (raw: string) => Parsed<T>, opts: { min?: number } = {}) =>
+  (raw: string): Parsed<T[]> => {
+    const parts = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (opts.min && parts.length < opts.min) return fail(`must list at least ${opts.min} value(s)`);
+    const out: T[] = [];
+    for (const [i, part] of parts.entries()) {
+      const r = item(part);
+      if (!r.ok) return fail(`item ${i + 1} ${r.error}`);
+      out.push(r.value);
+    }
+    return ok(out);
+  };
+
+export const base64Key =
+  (bytes: number) =>
+  (raw: string): Parsed<Buffer> => {
+    const buf = Buffer.from(raw, 'base64');
+    return buf.length === bytes && /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)
+      ? ok(buf)
+      : fail(`must be ${bytes} random bytes, base64-encoded (openssl rand -base64 ${bytes})`);
+  };
