@@ -1,2 +1,0 @@
-import { hello } from '@slo/config';
-console.log(hello);

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { runApp } from '@slo/observability';
+import { createIdentityApp } from './identity.app';
+
+void runApp(
+  'identity',
+  createIdentityApp,
+  (c) => c.identity.port,
+  (c) => c.identity.issuer,
+);

@@ -1,0 +1,103 @@
+import type { AppConfig } from '@slo/config';
+import { SERVER_SCOPES } from '@slo/clients';
+import { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import { escapeHtml, page } from './html';
+import { OIDC_SCOPES } from './client-metadata';
+import { OIDC_ROUTES } from './provider-routes';
+
+export interface OidcConfigurationDeps {
+  config: AppConfig;
+  adapter: Configuration['adapter'];
+  jwks: { keys: Record<string, unknown>[] };
+  findAccount: FindAccount;
+}
+
+const SIGNING_ALGS = ['RS256', 'ES256'];
+
+/** Everything oidc-provider is told. Provider internals stay in oidc-provider; policy lives here. */
+export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: OidcConfigurationDeps): Configuration {
+  const secure = !config.isLocal;
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+  const apiAudience = config.api.audience;
+  return {
+    adapter,
+    findAccount,
+    jwks: jwks as Configuration['jwks'],
+    routes: OIDC_ROUTES,
+    scopes: [...OIDC_SCOPES, ...SERVER_SCOPES],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    responseTypes: ['code'],
+    enabledJWA: {
+      idTokenSigningAlgValues: SIGNING_ALGS as never,
+      userinfoSigningAlgValues: SIGNING_ALGS as never,
+      requestObjectSigningAlgValues: SIGNING_ALGS as never,
+      clientAuthSigningAlgValues: SIGNING_ALGS as never,
+      introspectionSigningAlgValues: SIGNING_ALGS as never,
+      authorizationSigningAlgValues: SIGNING_ALGS as never,
+    },
+    extraClientMetadata: { properties: ['web_origins'] },
+    cookies: { keys: config.identity.cookieKeys, long: cookie, short: cookie },
+    pkce: { required: () => true },
+    ttl: {
+      AccessToken: config.identity.accessTokenTtlSeconds,
+      ClientCredentials: config.identity.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: config.identity.sessionTtlSeconds,
+      Grant: config.identity.sessionTtlSeconds,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      clientCredentials: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Server tokens (client_credentials) are for the api unless another resource is named.
+        defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? apiAudience : undefined),
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== apiAudience) {
+            throw new errors.InvalidTarget('unknown resource indicator');
+          }
+          return {
+            scope: SERVER_SCOPES.join(' '),
+            audience: apiAudience,
+            accessTokenTTL: config.identity.accessTokenTtlSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    /** First-party platform: a signed-in user's consent to the requested OIDC scopes is implied. */
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const { client, session } = ctx.oidc;
+      if (!client || !session?.accountId) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      const grant =
+        (grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined) ??
+        new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      const requested = [...(ctx.oidc.requestParamOIDCScopes ?? [])].filter((s) => OIDC_SCOPES.includes(s));
+      grant.addOIDCScope(requested.join(' '));
+      await grant.save();
+      return grant;
+    },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = page(
+        'Sign-in error',
+        `<h1>Something went wrong</h1><p class="error" role="alert"><strong>${escapeHtml(out.error)}</strong>${
+          out.error_description ? `: ${escapeHtml(out.error_description)}` : ''
+        }</p><p class="muted">Go back to the application and try again.</p>`,
+      );
+    },
+  };
+}

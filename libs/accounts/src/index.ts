@@ -1,0 +1,3 @@
+export * from './accounts.module';
+export * from './password';
+export * from './users.service';

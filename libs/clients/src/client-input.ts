@@ -1,0 +1,39 @@
+import type { TokenEndpointAuthMethod } from '@slo/database';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const SERVER_SCOPES = ['admin', 'client:self', 'logout:emit'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
+export const MAX_URIS = 20;
+
+export type GrantType = (typeof GRANT_TYPES)[number];
+export type ServerScope = (typeof SERVER_SCOPES)[number];
+
+/** Registration fields as the api receives them (snake_case, OIDC registration style). */
+export interface ClientFields {
+  client_name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  web_origins: string[];
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
+  frontchannel_logout_uri: string | null;
+  grant_types: GrantType[];
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  server_scopes: ServerScope[];
+  id_token_signed_response_alg: (typeof ID_TOKEN_ALGS)[number];
+}
+
+export type CreateClientInput = Partial<ClientFields> & { client_id?: string; client_name: string };
+export type UpdateClientInput = Partial<ClientFields>;
+
+/** Fields a client may change about itself with a `client:self` token. */
+export const SELF_SERVICE_FIELDS = [
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'web_origins',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
+  'frontchannel_logout_uri',
+] as const;
+export type SelfServiceInput = Partial<Pick<ClientFields, (typeof SELF_SERVICE_FIELDS)[number]>>;

@@ -1,0 +1,200 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@slo/config';
+import { ClientEntity } from '@slo/database';
+import { AppError, ErrorCode } from '@slo/observability';
+import { randomBytes } from 'node:crypto';
+import { QueryFailedError, Repository } from 'typeorm';
+import { AddressPolicy } from './address-policy';
+import { ClientFields, CreateClientInput, UpdateClientInput } from './client-input';
+import { clientProblems } from './client-rules';
+import { generateClientSecret, hashClientSecret } from './client-secret';
+import { Resolver } from './uri-policy';
+import { decodeCursor, encodeCursor } from './cursor';
+
+/** DI token for the DNS resolver used when checking back-channel URIs (tests may pin answers). */
+export const CLIENT_URI_RESOLVER = Symbol('CLIENT_URI_RESOLVER');
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+function fieldsOf(c: ClientEntity): ClientFields {
+  return {
+    client_name: c.name,
+    redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    web_origins: c.webOrigins,
+    backchannel_logout_uri: c.backchannelLogoutUri,
+    backchannel_logout_session_required: c.backchannelLogoutSessionRequired,
+    frontchannel_logout_uri: c.frontchannelLogoutUri,
+    grant_types: c.grantTypes as ClientFields['grant_types'],
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    server_scopes: c.serverScopes as ClientFields['server_scopes'],
+    id_token_signed_response_alg: c.idTokenSignedResponseAlg as ClientFields['id_token_signed_response_alg'],
+  };
+}
+
+function applyFields(c: ClientEntity, f: ClientFields): void {
+  c.name = f.client_name;
+  c.redirectUris = f.redirect_uris;
+  c.postLogoutRedirectUris = f.post_logout_redirect_uris;
+  c.webOrigins = f.web_origins.map((o) => o.toLowerCase().replace(/\/$/, ''));
+  c.backchannelLogoutUri = f.backchannel_logout_uri;
+  c.backchannelLogoutSessionRequired = f.backchannel_logout_session_required;
+  c.frontchannelLogoutUri = f.frontchannel_logout_uri;
+  c.grantTypes = f.grant_types;
+  c.tokenEndpointAuthMethod = f.token_endpoint_auth_method;
+  c.serverScopes = f.server_scopes;
+  c.idTokenSignedResponseAlg = f.id_token_signed_response_alg;
+}
+
+/** The client registry: the only writer of the `clients` table. */
+@Injectable()
+export class ClientsService {
+  private readonly policy: AddressPolicy;
+
+  constructor(
+    @InjectRepository(ClientEntity) private readonly clients: Repository<ClientEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLIENT_URI_RESOLVER) private readonly resolver: Resolver | undefined,
+  ) {
+    this.policy = new AddressPolicy(config.security.backchannelAllowedHosts);
+  }
+
+  /** Registers a client. Returns it with its secret, which is shown this once. */
+  async create(input: CreateClientInput): Promise<{ client: ClientEntity; secret: string | null }> {
+    const auth = input.token_endpoint_auth_method ?? 'client_secret_basic';
+    const redirects = input.redirect_uris ?? [];
+    const grantTypes: ClientFields['grant_types'] = input.grant_types ?? [
+      ...(redirects.length ? (['authorization_code', 'refresh_token'] as const) : []),
+      ...(auth !== 'none' ? (['client_credentials'] as const) : []),
+    ];
+    const fields: ClientFields = {
+      client_name: input.client_name,
+      redirect_uris: redirects,
+      post_logout_redirect_uris: input.post_logout_redirect_uris ?? [],
+      web_origins: input.web_origins ?? [],
+      backchannel_logout_uri: input.backchannel_logout_uri ?? null,
+      backchannel_logout_session_required: input.backchannel_logout_session_required ?? true,
+      frontchannel_logout_uri: input.frontchannel_logout_uri ?? null,
+      grant_types: grantTypes,
+      token_endpoint_auth_method: auth,
+      server_scopes: input.server_scopes ?? (grantTypes.includes('client_credentials') ? ['client:self'] : []),
+      id_token_signed_response_alg: input.id_token_signed_response_alg ?? 'RS256',
+    };
+    await this.assertValid(fields);
+
+    const client = this.clients.create({ clientId: input.client_id ?? `c_${randomBytes(12).toString('base64url')}` });
+    applyFields(client, fields);
+    client.status = 'active';
+    client.statusReason = null;
+    const secret = auth === 'none' ? null : generateClientSecret();
+    client.secretHash = secret ? hashClientSecret(secret) : null;
+    try {
+      await this.clients.insert(client);
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err as { code?: string }).code === '23505') {
+        throw new AppError(ErrorCode.Conflict, `client_id ${client.clientId} is already registered`, [
+          { field: 'client_id', problems: ['is already registered'] },
+        ]);
+      }
+      throw err;
+    }
+    return { client: await this.get(client.clientId), secret };
+  }
+
+  async get(clientId: string): Promise<ClientEntity> {
+    const client = await this.clients.findOneBy({ clientId });
+    if (!client) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
+    return client;
+  }
+
+  /** An active client, or null: what the identity service may let log users in. */
+  findActive(clientId: string): Promise<ClientEntity | null> {
+    return this.clients.findOneBy({ clientId, status: 'active' });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, client_id). */
+  async list(opts: { cursor?: string; limit: number }): Promise<Page<ClientEntity>> {
+    const qb = this.clients.createQueryBuilder('c').orderBy('c.created_at', 'DESC').addOrderBy('c.client_id', 'DESC');
+    if (opts.cursor) {
+      const cur = decodeCursor(opts.cursor);
+      qb.where('(c.created_at, c.client_id) < (:at, :id)', { at: cur.at, id: cur.id });
+    }
+    const rows = await qb.take(opts.limit + 1).getMany();
+    const data = rows.slice(0, opts.limit);
+    const last = data[data.length - 1];
+    return {
+      data,
+      next_cursor: rows.length > opts.limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.clientId }) : null,
+    };
+  }
+
+  async update(clientId: string, patch: UpdateClientInput): Promise<ClientEntity> {
+    const client = await this.get(clientId);
+    const merged: ClientFields = { ...fieldsOf(client), ...stripUndefined(patch) };
+    if (patch.token_endpoint_auth_method && patch.token_endpoint_auth_method !== client.tokenEndpointAuthMethod) {
+      const toPublic = patch.token_endpoint_auth_method === 'none';
+      const fromPublic = client.tokenEndpointAuthMethod === 'none';
+      if (toPublic !== fromPublic) {
+        throw AppError.validation('token_endpoint_auth_method', 'cannot switch between public and confidential; register a new client');
+      }
+    }
+    await this.assertValid(merged);
+    applyFields(client, merged);
+    await this.clients.save(client);
+    return this.get(clientId);
+  }
+
+  async remove(clientId: string): Promise<void> {
+    const result = await this.clients.delete({ clientId });
+    if (!result.affected) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
+  }
+
+  /** Replaces the secret; the old one stops working at once. Returns the new secret (shown once). */
+  async rotateSecret(clientId: string): Promise<{ client: ClientEntity; secret: string }> {
+    const client = await this.get(clientId);
+    if (client.tokenEndpointAuthMethod === 'none') {
+      throw new AppError(ErrorCode.Conflict, `client ${clientId} is a public client and has no secret`);
+    }
+    const secret = generateClientSecret();
+    await this.clients.update({ clientId }, { secretHash: hashClientSecret(secret), secretRotatedAt: new Date() });
+    return { client: await this.get(clientId), secret };
+  }
+
+  /**
+   * Creates the operator client if it does not exist (first start). Never changes an existing one,
+   * so an operator's secret rotation survives restarts.
+   */
+  async ensureOperatorClient(clientId: string, secret: string, name = 'Bootstrap operator'): Promise<boolean> {
+    const result = await this.clients
+      .createQueryBuilder()
+      .insert()
+      .values({
+        clientId,
+        name,
+        secretHash: hashClientSecret(secret),
+        grantTypes: ['client_credentials'],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        serverScopes: ['admin', 'client:self', 'logout:emit'],
+        redirectUris: [],
+        postLogoutRedirectUris: [],
+        webOrigins: [],
+        status: 'active',
+      })
+      .orIgnore()
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  private async assertValid(fields: ClientFields): Promise<void> {
+    const problems = await clientProblems(fields, { isLocal: this.config.isLocal }, this.policy, this.resolver);
+    if (problems.length) throw AppError.validationMany(problems);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,3 @@
+export * from './key-envelope';
+export * from './keys.module';
+export * from './signing-keys.service';

@@ -1,0 +1,80 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { AppError, ErrorCode } from './app-error';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details?: unknown;
+  error_id?: string;
+}
+
+const HTTP_CODES: Partial<Record<number, string>> = {
+  400: 'bad_request',
+  401: ErrorCode.Unauthenticated,
+  403: 'forbidden',
+  404: ErrorCode.NotFound,
+  405: 'method_not_allowed',
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: 'too_many_requests',
+};
+
+/** Maps every error to `{ error, message, details? }`; 5xx carry an `error_id` that is also logged. */
+export function toErrorBody(exception: unknown, logger: Logger, req?: Request): { status: number; body: ErrorBody } {
+  if (exception instanceof AppError) {
+    return { status: exception.status, body: { error: exception.code, message: exception.message, details: exception.details } };
+  }
+  if (exception instanceof HttpException && exception.getStatus() < 500) {
+    const status = exception.getStatus();
+    const res = exception.getResponse();
+    const message = typeof res === 'string' ? res : ((res as { message?: unknown }).message ?? exception.message);
+    return {
+      status,
+      body: { error: HTTP_CODES[status] ?? 'http_error', message: Array.isArray(message) ? message.join('; ') : String(message) },
+    };
+  }
+  const bodyParserError = exception as { type?: string; status?: number; expose?: boolean; message?: string };
+  if (typeof bodyParserError?.type === 'string' && typeof bodyParserError.status === 'number' && bodyParserError.status < 500) {
+    return { status: bodyParserError.status, body: bodyParserErrorBody(bodyParserError.type, bodyParserError.message ?? '') };
+  }
+  const errorId = randomUUID();
+  logger.error(
+    { err: exception, errorId, method: req?.method, url: req?.originalUrl },
+    `unhandled error ${errorId}: ${(exception as Error)?.message ?? String(exception)}`,
+  );
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { error: ErrorCode.Internal, message: 'internal error; quote error_id when reporting it', error_id: errorId },
+  };
+}
+
+function bodyParserErrorBody(type: string, message: string): ErrorBody {
+  switch (type) {
+    case 'entity.too.large':
+      return { error: ErrorCode.PayloadTooLarge, message: 'request body is larger than the allowed limit' };
+    case 'entity.parse.failed':
+      return { error: ErrorCode.InvalidJson, message: 'request body is not valid JSON' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { error: ErrorCode.UnsupportedMediaType, message };
+    default:
+      return { error: 'bad_request', message: message || 'malformed request body' };
+  }
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const { status, body } = toErrorBody(exception, this.logger, req);
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  }
+}
