@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ClientsModule } from '@slo/clients';
+import { DatabaseModule } from '@slo/database';
+import { HealthModule, LoggingModule } from '@slo/observability';
+import { RedisModule } from '@slo/queue';
+import { ServerTokenGuard } from './auth/server-token.guard';
+import { TokenVerifier } from './auth/token-verifier';
+import { ClientsController } from './clients/clients.controller';
+import { SelfClientController } from './clients/self-client.controller';
+
+@Module({
+  imports: [LoggingModule.forRoot('api'), DatabaseModule.forRoot(), RedisModule, HealthModule, ClientsModule],
+  // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
+  controllers: [SelfClientController, ClientsController],
+  providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
+})
+export class ApiModule {}

@@ -1,0 +1,52 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ClientsService } from '@slo/clients';
+import { AppError, ErrorCode } from '@slo/observability';
+import type { Request, Response } from 'express';
+import { Principal, SCOPES_KEY } from './principal';
+import { TokenRejected, TokenVerifier } from './token-verifier';
+
+/**
+ * Every api route needs a server token (Bearer) for a client that is still registered and active,
+ * with one of the scopes the route names. 401 without or with a bad token, 403 for a missing scope.
+ */
+@Injectable()
+export class ServerTokenGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+    private readonly clients: ClientsService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(SCOPES_KEY, [ctx.getHandler(), ctx.getClass()]);
+    if (!required) return true;
+    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header) : null;
+    if (!match) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      throw new AppError(ErrorCode.Unauthenticated, 'a server token is required: Authorization: Bearer <access token>');
+    }
+    let verified: Awaited<ReturnType<TokenVerifier['verify']>>;
+    try {
+      verified = await this.verifier.verify(match[1]);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.message}"`);
+      throw new AppError(ErrorCode.InvalidToken, err.message);
+    }
+    if (!(await this.clients.findActive(verified.clientId))) {
+      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new AppError(ErrorCode.InvalidToken, `client ${verified.clientId} is no longer registered or is disabled`);
+    }
+    const scopes = new Set(verified.scopes);
+    if (!required.some((s) => scopes.has(s))) {
+      res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${required.join(' ')}"`);
+      throw new AppError(ErrorCode.InsufficientScope, `this operation needs a token with scope ${required.join(' or ')}`);
+    }
+    req.principal = { clientId: verified.clientId, scopes };
+    return true;
+  }
+}

@@ -1,0 +1,124 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, MAX_URI_LENGTH, MAX_URIS, SERVER_SCOPES } from '@slo/clients';
+import type { GrantType, ServerScope } from '@slo/clients';
+import type { TokenEndpointAuthMethod } from '@slo/database';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+/** Logout and redirect endpoints: the fields a client may also change about itself. */
+export class SelfServiceClientDto {
+  @ApiPropertyOptional({ type: [String], description: 'exact-match redirect URIs (https; http only for loopback or in local development)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_URI_LENGTH, { each: true })
+  redirect_uris?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_URI_LENGTH, { each: true })
+  post_logout_redirect_uris?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'browser origins (scheme://host[:port]) allowed to call identity with credentials' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_URIS)
+  @IsString({ each: true })
+  @MaxLength(MAX_URI_LENGTH, { each: true })
+  web_origins?: string[];
+
+  @ApiPropertyOptional({ nullable: true, description: 'OIDC back-channel logout endpoint; null removes it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_URI_LENGTH)
+  backchannel_logout_uri?: string | null;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  backchannel_logout_session_required?: boolean;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_URI_LENGTH)
+  frontchannel_logout_uri?: string | null;
+}
+
+export class UpdateClientDto extends SelfServiceClientDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  client_name?: string;
+
+  @ApiPropertyOptional({ enum: GRANT_TYPES, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @IsIn(GRANT_TYPES, { each: true })
+  grant_types?: GrantType[];
+
+  @ApiPropertyOptional({ enum: AUTH_METHODS })
+  @IsOptional()
+  @IsIn(AUTH_METHODS)
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
+
+  @ApiPropertyOptional({ enum: SERVER_SCOPES, isArray: true, description: 'scopes the client may obtain in server tokens' })
+  @IsOptional()
+  @IsArray()
+  @IsIn(SERVER_SCOPES, { each: true })
+  server_scopes?: ServerScope[];
+
+  @ApiPropertyOptional({ enum: ID_TOKEN_ALGS })
+  @IsOptional()
+  @IsIn(ID_TOKEN_ALGS)
+  id_token_signed_response_alg?: (typeof ID_TOKEN_ALGS)[number];
+}
+
+export class CreateClientDto extends UpdateClientDto {
+  @ApiPropertyOptional({ description: 'chosen client_id (3-100 of A-Z a-z 0-9 . _ : -); generated when absent' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{3,100}$/, { message: 'must be 3-100 characters of A-Z a-z 0-9 . _ : -' })
+  client_id?: string;
+
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  declare client_name: string;
+}
+
+export class ListClientsQueryDto {
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}

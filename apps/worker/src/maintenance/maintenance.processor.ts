@@ -1,0 +1,30 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { MaintenanceJob, QueueName } from '@slo/queue';
+import { purgeExpiredOidcState } from '@slo/sessions';
+import { Job } from 'bullmq';
+import { DataSource } from 'typeorm';
+
+/** Housekeeping jobs. Each job name has exactly one handler (the record type makes a missing one a compile error). */
+@Processor(QueueName.Maintenance, { concurrency: 1 })
+export class MaintenanceProcessor extends WorkerHost {
+  private readonly logger = new Logger(MaintenanceProcessor.name);
+  private readonly handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
+    [MaintenanceJob.PurgeExpiredOidcState]: async () => {
+      const deleted = await purgeExpiredOidcState(this.db);
+      if (deleted) this.logger.log(`purged ${deleted} expired provider records`);
+      return { deleted };
+    },
+  };
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    const handler = this.handlers[job.name as MaintenanceJob];
+    if (!handler) throw new Error(`no handler for maintenance job ${job.name}`);
+    return handler();
+  }
+}
