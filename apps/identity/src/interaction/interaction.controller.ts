@@ -26,8 +26,30 @@ export class InteractionController {
       res.status(400).type('html').send(renderLoginPage({ uid: details.uid, clientName: '', error: 'This sign-in link has expired; start again.' }));
       return;
     }
+    if (details.prompt.name === 'consent') {
+      await this.grantConsent(details, req, res);
+      return;
+    }
     const client = await this.provider.Client.find(String(details.params.client_id));
     res.type('html').send(renderLoginPage({ uid, clientName: client?.clientName ?? String(details.params.client_id) }));
+  }
+
+  /**
+   * Registered clients are the platform's own applications: consent (e.g. to offline_access) is
+   * implied once the user has signed in, so the consent prompt completes without a page.
+   */
+  private async grantConsent(details: Awaited<ReturnType<Provider['interactionDetails']>>, req: Request, res: Response): Promise<void> {
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new Error('consent prompt without a signed-in session');
+    const { Grant } = this.provider;
+    const grant =
+      (details.grantId ? await Grant.find(details.grantId) : undefined) ??
+      new Grant({ accountId, clientId: String(details.params.client_id) });
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
+    const grantId = await grant.save();
+    await this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
   @Post(':uid/login')

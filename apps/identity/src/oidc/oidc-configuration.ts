@@ -54,7 +54,8 @@ export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: O
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
-      revocation: { enabled: true },
+      // A client may revoke only the tokens issued to it.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       introspection: { enabled: false },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },

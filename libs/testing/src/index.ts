@@ -1,0 +1,5 @@
+export * from './http-session';
+export * from './pg';
+export * from './test-env';
+export * from './test-stack';
+export * from './wait-for';

@@ -1,0 +1,46 @@
+import { AppConfig, parseConfig } from '@slo/config';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { assertTestEnvironment, TEMPLATE_DB, TEST_PG_ADMIN_URL, withPg } from './pg';
+
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A TCP port that was free a moment ago (the issuer URL must be known before the app starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A database of its own for one test file, cloned from the migrated template. */
+export async function createTestDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  assertTestEnvironment();
+  const name = `slo_test_${randomBytes(6).toString('hex')}`;
+  await withPg(TEST_PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
+  return {
+    name,
+    url: `postgres://postgres@127.0.0.1:5432/${name}`,
+    drop: () => withPg(TEST_PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+export const TEST_ADMIN = { clientId: 'test-admin', secret: 'test-admin-secret-0123456789abcdef' };
+
+/** Configuration for one test stack, overridable per test. */
+export function testConfig(overrides: Record<string, string>): AppConfig {
+  return parseConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: TEST_REDIS_URL,
+    LOG_LEVEL: 'silent',
+    BACKCHANNEL_ALLOWED_HOSTS: '127.0.0.1',
+    BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
+    BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.secret,
+    ...overrides,
+  });
+}
