@@ -15,7 +15,7 @@ class ApiRoot {
 
 /** Builds the platform api (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(ApiRoot.with(config), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create(ApiRoot.with(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit('cli');
   let ctx;
   try {
-    ctx = await NestFactory.createApplicationContext(CliModule.with(config), { logger: ['error'] });
+    ctx = await NestFactory.createApplicationContext(CliModule.with(config), { logger: false, abortOnError: false });
   } catch (err) {
     process.stderr.write(`cli: ${describeStartupError(err, config)}\n`);
     return 1;

@@ -15,7 +15,7 @@ class IdentityRoot {
 
 /** Builds the identity app (used by main.ts and by the end-to-end tests). */
 export async function createIdentityApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(IdentityRoot.with(config), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create(IdentityRoot.with(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');

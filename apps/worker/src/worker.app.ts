@@ -14,7 +14,7 @@ class WorkerRoot {
 
 /** The worker: BullMQ consumers, with an HTTP port for health only. */
 export async function createWorkerApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(WorkerRoot.with(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(WorkerRoot.with(config), { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   app.useGlobalFilters(new AllExceptionsFilter());

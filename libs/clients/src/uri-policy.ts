@@ -31,8 +31,8 @@ export function uriProblem(raw: unknown, rules: UriRules): string | null {
   } catch {
     return 'must be an absolute URI';
   }
-  if (!raw.toLowerCase().startsWith(`${url.protocol}//`)) return 'must be an absolute URI with an authority (scheme://host)';
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return `scheme ${url.protocol.replace(':', '')} is not allowed; use https`;
+  if (!raw.toLowerCase().startsWith(`${url.protocol}//`)) return 'must be an absolute URI with an authority (scheme://host)';
   if (url.username || url.password) return 'must not contain user information (user@host)';
   if (!url.hostname) return 'must name a host';
   if (url.protocol === 'http:' && !rules.isLocal && !isLoopbackHost(url.hostname)) {

@@ -11,7 +11,12 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database.url), autoLoadEntities: false }),
+          useFactory: (config: AppConfig) => ({
+            ...dataSourceOptions(config.database.url),
+            autoLoadEntities: false,
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
         }),
       ],
       exports: [TypeOrmModule],
