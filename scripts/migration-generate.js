@@ -24,7 +24,10 @@ const cls = `${className}${stamp}`;
 fs.renameSync(path.join(dir, created), path.join(dir, file));
 const index = path.join(dir, 'index.ts');
 let src = fs.readFileSync(index, 'utf8');
-src = src.replace(/\nexport const MIGRATIONS = \[/, `import { ${cls} } from './${file.replace(/\.ts$/, '')}';\n\nexport const MIGRATIONS = [`);
+src = src.replace(
+  /\nexport const MIGRATIONS = \[/,
+  `import { ${cls} } from './${file.replace(/\.ts$/, '')}';\n\nexport const MIGRATIONS = [`,
+);
 src = src.replace(/\];\s*$/, `, ${cls}];\n`);
 fs.writeFileSync(index, src);
 console.log(`registered ${cls} in migrations/index.ts`);

@@ -13,7 +13,13 @@ function boot(app: string, env: Record<string, string>): Promise<{ code: number 
       {
         // A directory without a .env file, so only the variables given here count.
         cwd: tmpdir(),
-        env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'silent', ...env },
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_PATH: join(ROOT, 'node_modules'),
+          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+          LOG_LEVEL: 'silent',
+          ...env,
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
@@ -43,7 +49,11 @@ describe('booting with bad configuration', () => {
   });
 
   it('stops the identity service with one readable line when PostgreSQL cannot be reached', async () => {
-    const { code, stderr } = await boot('identity', { NODE_ENV: 'development', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/slo', IDENTITY_PORT: '0' });
+    const { code, stderr } = await boot('identity', {
+      NODE_ENV: 'development',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/slo',
+      IDENTITY_PORT: '0',
+    });
     expect(code).toBe(1);
     expect(stderr).toMatch(/identity: cannot start: cannot reach PostgreSQL at 127\.0\.0\.1:1/);
   });

@@ -61,7 +61,11 @@ describe('client registry through the api', () => {
 
     const updated = await call('PATCH', '/v1/clients/shop-web', { client_name: 'Shop 2', backchannel_logout_uri: null });
     expect(updated.status).toBe(200);
-    expect(await updated.json()).toMatchObject({ client_name: 'Shop 2', backchannel_logout_uri: null, redirect_uris: ['https://shop.example.com/callback'] });
+    expect(await updated.json()).toMatchObject({
+      client_name: 'Shop 2',
+      backchannel_logout_uri: null,
+      redirect_uris: ['https://shop.example.com/callback'],
+    });
 
     expect((await clientCredentials('shop-web', body.client_secret as string)).status).toBe(200);
     const rotated = await call('POST', '/v1/clients/shop-web/secret');
@@ -85,7 +89,8 @@ describe('client registry through the api', () => {
   });
 
   it('pages through clients newest first with a cursor', async () => {
-    for (const i of [1, 2, 3]) expect((await call('POST', '/v1/clients', { client_id: `page-${i}`, client_name: `P${i}` })).status).toBe(201);
+    for (const i of [1, 2, 3])
+      expect((await call('POST', '/v1/clients', { client_id: `page-${i}`, client_name: `P${i}` })).status).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -114,11 +119,23 @@ describe('client registry through the api', () => {
     ['whitespace in a redirect URI', { redirect_uris: ['https://a.example.com/c b'] }, 'redirect_uris[0]'],
     ['backslash in a redirect URI', { redirect_uris: ['https://a.example.com\\@evil.com/cb'] }, 'redirect_uris[0]'],
     ['back-channel to a private address', { backchannel_logout_uri: 'https://10.0.0.5/logout' }, 'backchannel_logout_uri'],
-    ['back-channel to link-local metadata', { backchannel_logout_uri: 'http://169.254.169.254/latest' }, 'backchannel_logout_uri'],
+    [
+      'back-channel to link-local metadata',
+      { backchannel_logout_uri: 'http://169.254.169.254/latest' },
+      'backchannel_logout_uri',
+    ],
     ['back-channel to IPv6 loopback', { backchannel_logout_uri: 'http://[::1]:8080/logout' }, 'backchannel_logout_uri'],
-    ['back-channel to IPv4-mapped private', { backchannel_logout_uri: 'http://[::ffff:192.168.1.1]/x' }, 'backchannel_logout_uri'],
+    [
+      'back-channel to IPv4-mapped private',
+      { backchannel_logout_uri: 'http://[::ffff:192.168.1.1]/x' },
+      'backchannel_logout_uri',
+    ],
     ['back-channel to localhost by name', { backchannel_logout_uri: 'http://localhost:8080/logout' }, 'backchannel_logout_uri'],
-    ['back-channel to a decimal-encoded private address', { backchannel_logout_uri: 'http://167772161/logout' }, 'backchannel_logout_uri'],
+    [
+      'back-channel to a decimal-encoded private address',
+      { backchannel_logout_uri: 'http://167772161/logout' },
+      'backchannel_logout_uri',
+    ],
     ['back-channel with a fragment', { backchannel_logout_uri: 'https://a.example.com/l#f' }, 'backchannel_logout_uri'],
     ['web origin with a path', { web_origins: ['https://a.example.com/app'] }, 'web_origins[0]'],
     ['unknown field', { is_admin: true }, 'is_admin'],
@@ -140,7 +157,10 @@ describe('client registry through the api', () => {
   });
 
   it('refuses hostile updates without changing the stored client', async () => {
-    expect((await call('POST', '/v1/clients', { client_id: 'stable', client_name: 'S', redirect_uris: ['https://s.example.com/cb'] })).status).toBe(201);
+    expect(
+      (await call('POST', '/v1/clients', { client_id: 'stable', client_name: 'S', redirect_uris: ['https://s.example.com/cb'] }))
+        .status,
+    ).toBe(201);
     const res = await call('PATCH', '/v1/clients/stable', { client_name: 'Changed', redirect_uris: ['javascript:alert(1)'] });
     expect(res.status).toBe(400);
     const after = (await (await call('GET', '/v1/clients/stable')).json()) as { client_name: string; redirect_uris: string[] };
@@ -151,10 +171,16 @@ describe('client registry through the api', () => {
     const malformed = await call('POST', '/v1/clients', '{"client_name": ');
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: string }).error).toBe('invalid_json');
-    const huge = await call('POST', '/v1/clients', { client_name: 'Big', redirect_uris: Array(5000).fill('https://a.example.com/cb-long-path') });
+    const huge = await call('POST', '/v1/clients', {
+      client_name: 'Big',
+      redirect_uris: Array(5000).fill('https://a.example.com/cb-long-path'),
+    });
     expect(huge.status).toBe(413);
     expect(((await huge.json()) as { error: string }).error).toBe('payload_too_large');
-    const tooMany = await call('POST', '/v1/clients', { client_name: 'Many', redirect_uris: Array.from({ length: 21 }, (_, i) => `https://a.example.com/${i}`) });
+    const tooMany = await call('POST', '/v1/clients', {
+      client_name: 'Many',
+      redirect_uris: Array.from({ length: 21 }, (_, i) => `https://a.example.com/${i}`),
+    });
     expect(tooMany.status).toBe(400);
   });
 
@@ -165,21 +191,46 @@ describe('client registry through the api', () => {
       KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       BOOTSTRAP_ADMIN_CLIENT_SECRET: '',
     });
-    const httpPublic = await call('POST', '/v1/clients', { client_name: 'P', redirect_uris: ['http://shop.example.com/cb'] }, admin, prod.url);
+    const httpPublic = await call(
+      'POST',
+      '/v1/clients',
+      { client_name: 'P', redirect_uris: ['http://shop.example.com/cb'] },
+      admin,
+      prod.url,
+    );
     expect(httpPublic.status).toBe(400);
     expect(((await httpPublic.json()) as { message: string }).message).toMatch(/redirect_uris\[0\].*https/);
-    const loopback = await call('POST', '/v1/clients', { client_name: 'L', redirect_uris: ['http://127.0.0.1:8080/cb'] }, admin, prod.url);
+    const loopback = await call(
+      'POST',
+      '/v1/clients',
+      { client_name: 'L', redirect_uris: ['http://127.0.0.1:8080/cb'] },
+      admin,
+      prod.url,
+    );
     expect(loopback.status).toBe(201);
   });
 
   it('lets a client manage its own logout endpoints, and nothing else, with client:self', async () => {
     const created = (await (
-      await call('POST', '/v1/clients', { client_id: 'self-svc', client_name: 'Self', redirect_uris: ['https://self.example.com/cb'] })
+      await call('POST', '/v1/clients', {
+        client_id: 'self-svc',
+        client_name: 'Self',
+        redirect_uris: ['https://self.example.com/cb'],
+      })
     ).json()) as { client_secret: string };
     const own = await stack.serverToken('client:self', { clientId: 'self-svc', secret: created.client_secret });
-    const patched = await call('PATCH', '/v1/clients/me', { backchannel_logout_uri: 'http://127.0.0.1:5000/bcl', web_origins: ['https://self.example.com'] }, own);
+    const patched = await call(
+      'PATCH',
+      '/v1/clients/me',
+      { backchannel_logout_uri: 'http://127.0.0.1:5000/bcl', web_origins: ['https://self.example.com'] },
+      own,
+    );
     expect(patched.status).toBe(200);
-    expect(await patched.json()).toMatchObject({ client_id: 'self-svc', backchannel_logout_uri: 'http://127.0.0.1:5000/bcl', web_origins: ['https://self.example.com'] });
+    expect(await patched.json()).toMatchObject({
+      client_id: 'self-svc',
+      backchannel_logout_uri: 'http://127.0.0.1:5000/bcl',
+      web_origins: ['https://self.example.com'],
+    });
     const escalate = await call('PATCH', '/v1/clients/me', { server_scopes: ['admin'] }, own);
     expect(escalate.status).toBe(400);
     expect(((await escalate.json()) as { message: string }).message).toContain('server_scopes');

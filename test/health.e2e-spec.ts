@@ -37,7 +37,9 @@ describe('health and housekeeping', () => {
 
     await waitFor(
       async () => {
-        const { rows } = await withPg(stack.dbUrl, (c) => c.query("SELECT id FROM oidc_payloads WHERE id IN ('live-one', 'expired-one')"));
+        const { rows } = await withPg(stack.dbUrl, (c) =>
+          c.query("SELECT id FROM oidc_payloads WHERE id IN ('live-one', 'expired-one')"),
+        );
         return rows.length === 1 && rows[0].id === 'live-one';
       },
       { timeoutMs: 20_000, intervalMs: 250, what: 'the worker to purge the expired session' },

@@ -41,7 +41,9 @@ describe('server tokens for the platform api', () => {
     const claims = JSON.parse(Buffer.from(real.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
     const { privateKey } = await generateKeyPair('ES256');
     const header = JSON.parse(Buffer.from(real.split('.')[0], 'base64url').toString()) as { kid: string };
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid }).sign(privateKey);
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: header.kid })
+      .sign(privateKey);
     const forgedRes = await get('/v1/clients', forged);
     expect(forgedRes.status).toBe(401);
     expect(((await forgedRes.json()) as { error: string }).error).toBe('invalid_token');
@@ -106,6 +108,8 @@ describe('server tokens for the platform api', () => {
   });
 
   it('refuses a wrong client secret at the token endpoint', async () => {
-    await expect(stack.serverToken('admin', { clientId: 'test-admin', secret: 'not-the-secret' })).rejects.toThrow(/invalid_client/);
+    await expect(stack.serverToken('admin', { clientId: 'test-admin', secret: 'not-the-secret' })).rejects.toThrow(
+      /invalid_client/,
+    );
   });
 });

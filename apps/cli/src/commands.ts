@@ -40,7 +40,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'create an end user who can log in at the identity service',
     usage: 'create-user --email EMAIL --password PASSWORD [--name NAME]',
     async run(ctx, _config, args, out) {
-      if (!args.email || !args.password) throw new AppError(ErrorCode.ValidationFailed, 'create-user needs --email and --password');
+      if (!args.email || !args.password)
+        throw new AppError(ErrorCode.ValidationFailed, 'create-user needs --email and --password');
       const user = await ctx.get(UsersService).create({ email: args.email, password: args.password, name: args.name });
       out(`created user ${user.email} (sub ${user.id})`);
     },
@@ -49,7 +50,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'create the demo client and demo user for local development (idempotent)',
     usage: 'seed-demo',
     async run(ctx, config, _args, out) {
-      if (!config.isLocal) throw new AppError(ErrorCode.Conflict, 'seed-demo only runs in local development (NODE_ENV other than production)');
+      if (!config.isLocal)
+        throw new AppError(ErrorCode.Conflict, 'seed-demo only runs in local development (NODE_ENV other than production)');
       const clients = ctx.get(ClientsService);
       const users = ctx.get(UsersService);
       const existing = await clients.findActive(DEMO.clientId);

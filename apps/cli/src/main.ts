@@ -5,15 +5,27 @@ import { AppError, describeStartupError } from '@slo/observability';
 import { parseArgs } from 'node:util';
 import { CliModule } from './cli.module';
 import { COMMANDS } from './commands';
+import { INFRA_COMMANDS } from './infra-commands';
 
 function usage(): string {
   return ['usage: npm run cli -- <command> [options]', '', 'commands:']
-    .concat(Object.entries(COMMANDS).map(([name, c]) => `  ${c.usage.padEnd(58)} ${c.summary}`))
+    .concat(Object.entries(COMMANDS).map(([, c]) => `  ${c.usage.padEnd(58)} ${c.summary}`))
+    .concat(Object.entries(INFRA_COMMANDS).map(([name, c]) => `  ${name.padEnd(58)} ${c.summary}`))
     .join('\n');
 }
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
+  const infra = name ? INFRA_COMMANDS[name] : undefined;
+  if (infra) {
+    const config = loadConfigOrExit('cli');
+    try {
+      return await infra.run(config, (line) => process.stdout.write(`${line}\n`));
+    } catch (err) {
+      process.stderr.write(`${name}: ${describeStartupError(err, config)}\n`);
+      return 1;
+    }
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`${name ? `unknown command ${name}\n` : ''}${usage()}\n`);
@@ -21,7 +33,16 @@ async function main(): Promise<number> {
   }
   let args: Record<string, string | undefined>;
   try {
-    args = parseArgs({ args: rest, options: { 'client-id': { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' } }, strict: true }).values;
+    args = parseArgs({
+      args: rest,
+      options: {
+        'client-id': { type: 'string' },
+        name: { type: 'string' },
+        email: { type: 'string' },
+        password: { type: 'string' },
+      },
+      strict: true,
+    }).values;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\nusage: npm run cli -- ${command.usage}\n`);
     return 2;

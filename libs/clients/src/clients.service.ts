@@ -128,7 +128,8 @@ export class ClientsService {
     const last = data[data.length - 1];
     return {
       data,
-      next_cursor: rows.length > opts.limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.clientId }) : null,
+      next_cursor:
+        rows.length > opts.limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.clientId }) : null,
     };
   }
 
@@ -139,7 +140,10 @@ export class ClientsService {
       const toPublic = patch.token_endpoint_auth_method === 'none';
       const fromPublic = client.tokenEndpointAuthMethod === 'none';
       if (toPublic !== fromPublic) {
-        throw AppError.validation('token_endpoint_auth_method', 'cannot switch between public and confidential; register a new client');
+        throw AppError.validation(
+          'token_endpoint_auth_method',
+          'cannot switch between public and confidential; register a new client',
+        );
       }
     }
     await this.assertValid(merged);

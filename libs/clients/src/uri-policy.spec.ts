@@ -49,11 +49,24 @@ describe('originProblem', () => {
 });
 
 describe('address policy', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '::', '224.0.0.1'])(
-    '%s is not public',
-    (ip) => expect(isNonPublicAddress(ip)).toBe(true),
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '0.0.0.0',
+    '100.64.0.1',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '::ffff:10.0.0.1',
+    '::',
+    '224.0.0.1',
+  ])('%s is not public', (ip) => expect(isNonPublicAddress(ip)).toBe(true));
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is public', (ip) =>
+    expect(isNonPublicAddress(ip)).toBe(false),
   );
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is public', (ip) => expect(isNonPublicAddress(ip)).toBe(false));
 
   it('lets the allow-list open single addresses, ranges and names', () => {
     const policy = new AddressPolicy(['127.0.0.1', '10.20.0.0/16', 'receiver.internal']);
@@ -68,18 +81,25 @@ describe('address policy', () => {
 
 describe('backchannelUriProblem', () => {
   const none = new AddressPolicy([]);
-  const resolveTo = (...addresses: string[]) => () => Promise.resolve(addresses);
+  const resolveTo =
+    (...addresses: string[]) =>
+    () =>
+      Promise.resolve(addresses);
 
   it('refuses private literals and names that resolve privately', async () => {
     expect(await backchannelUriProblem('https://10.0.0.1/l', PROD, none)).toContain('private');
     expect(await backchannelUriProblem('https://[fe80::1]/l', PROD, none)).toContain('private');
     expect(await backchannelUriProblem('https://localhost/l', PROD, none)).toContain('private');
-    expect(await backchannelUriProblem('https://rebind.example.com/l', PROD, none, resolveTo('93.184.216.34', '127.0.0.1'))).toContain('127.0.0.1');
+    expect(
+      await backchannelUriProblem('https://rebind.example.com/l', PROD, none, resolveTo('93.184.216.34', '127.0.0.1')),
+    ).toContain('127.0.0.1');
   });
 
   it('accepts public names, and names that do not resolve yet (checked again at connect time)', async () => {
     expect(await backchannelUriProblem('https://rp.example.com/l', PROD, none, resolveTo('93.184.216.34'))).toBeNull();
-    expect(await backchannelUriProblem('https://rp.example.com/l', PROD, none, () => Promise.reject(new Error('ENOTFOUND')))).toBeNull();
+    expect(
+      await backchannelUriProblem('https://rp.example.com/l', PROD, none, () => Promise.reject(new Error('ENOTFOUND'))),
+    ).toBeNull();
   });
 
   it('accepts allow-listed private targets', async () => {

@@ -31,7 +31,8 @@ export function uriProblem(raw: unknown, rules: UriRules): string | null {
   } catch {
     return 'must be an absolute URI';
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `scheme ${url.protocol.replace(':', '')} is not allowed; use https`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return `scheme ${url.protocol.replace(':', '')} is not allowed; use https`;
   if (!raw.toLowerCase().startsWith(`${url.protocol}//`)) return 'must be an absolute URI with an authority (scheme://host)';
   if (url.username || url.password) return 'must not contain user information (user@host)';
   if (!url.hostname) return 'must name a host';
@@ -87,5 +88,7 @@ export async function backchannelUriProblem(
     return null;
   }
   const blocked = addresses.find((a) => !policy.isAllowedAddress(a));
-  return blocked ? `resolves to a private, loopback or link-local address (${blocked}); such targets need BACKCHANNEL_ALLOWED_HOSTS` : null;
+  return blocked
+    ? `resolves to a private, loopback or link-local address (${blocked}); such targets need BACKCHANNEL_ALLOWED_HOSTS`
+    : null;
 }

@@ -72,7 +72,8 @@ export const ENV_VARS = {
     parse: str({ minLength: 24 }),
   },
   BACKCHANNEL_ALLOWED_HOSTS: {
-    description: 'comma-separated IPs, CIDR ranges or host names that back-channel URIs may point at although private (tests: 127.0.0.1)',
+    description:
+      'comma-separated IPs, CIDR ranges or host names that back-channel URIs may point at although private (tests: 127.0.0.1)',
     default: '',
     parse: list(str({ minLength: 1 })),
   },

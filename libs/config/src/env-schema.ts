@@ -20,9 +20,7 @@ const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
 export const str =
   (opts: { minLength?: number } = {}) =>
   (raw: string): Parsed<string> =>
-    opts.minLength && raw.length < opts.minLength
-      ? fail(`must be at least ${opts.minLength} characters long`)
-      : ok(raw);
+    opts.minLength && raw.length < opts.minLength ? fail(`must be at least ${opts.minLength} characters long`) : ok(raw);
 
 export const oneOf =
   <T extends string>(...values: T[]) =>

@@ -53,7 +53,10 @@ export class LoggingModule {
               },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
                 err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-              autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+              autoLogging: {
+                ignore: (req: IncomingMessage) =>
+                  ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/health'),
+              },
             },
             forRoutes: ['{*path}'],
           }),
@@ -63,7 +66,8 @@ export class LoggingModule {
   }
 }
 
-const SECRET_PARAMS = /([?&](?:code|token|oauth_token|id_token_hint|access_token|refresh_token|client_secret|logout_token)=)[^&]*/gi;
+const SECRET_PARAMS =
+  /([?&](?:code|token|oauth_token|id_token_hint|access_token|refresh_token|client_secret|logout_token)=)[^&]*/gi;
 
 /** Removes token-bearing query parameters from a logged URL. */
 export function redactQuery(url: string): string {

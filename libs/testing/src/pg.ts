@@ -19,4 +19,3 @@ export async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Pro
     await client.end();
   }
 }
-

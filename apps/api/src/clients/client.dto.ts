@@ -20,7 +20,10 @@ import {
 
 /** Logout and redirect endpoints: the fields a client may also change about itself. */
 export class SelfServiceClientDto {
-  @ApiPropertyOptional({ type: [String], description: 'exact-match redirect URIs (https; http only for loopback or in local development)' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'exact-match redirect URIs (https; http only for loopback or in local development)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_URIS)
@@ -36,7 +39,10 @@ export class SelfServiceClientDto {
   @MaxLength(MAX_URI_LENGTH, { each: true })
   post_logout_redirect_uris?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'browser origins (scheme://host[:port]) allowed to call identity with credentials' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'browser origins (scheme://host[:port]) allowed to call identity with credentials',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_URIS)

@@ -44,7 +44,9 @@ export class ClientsController {
 
   @Post(':clientId/secret')
   @ApiOperation({ summary: 'Rotate the secret: the old one stops working, the new one is shown once' })
-  async rotateSecret(@Param('clientId') clientId: string): Promise<{ client_id: string; client_secret: string; secret_rotated_at: string }> {
+  async rotateSecret(
+    @Param('clientId') clientId: string,
+  ): Promise<{ client_id: string; client_secret: string; secret_rotated_at: string }> {
     const { client, secret } = await this.clients.rotateSecret(clientId);
     return { client_id: client.clientId, client_secret: secret, secret_rotated_at: client.secretRotatedAt!.toISOString() };
   }

@@ -23,7 +23,10 @@ export class InteractionController {
   async show(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const details = await this.provider.interactionDetails(req, res);
     if (details.uid !== uid) {
-      res.status(400).type('html').send(renderLoginPage({ uid: details.uid, clientName: '', error: 'This sign-in link has expired; start again.' }));
+      res
+        .status(400)
+        .type('html')
+        .send(renderLoginPage({ uid: details.uid, clientName: '', error: 'This sign-in link has expired; start again.' }));
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -38,7 +41,11 @@ export class InteractionController {
    * Registered clients are the platform's own applications: consent (e.g. to offline_access) is
    * implied once the user has signed in, so the consent prompt completes without a page.
    */
-  private async grantConsent(details: Awaited<ReturnType<Provider['interactionDetails']>>, req: Request, res: Response): Promise<void> {
+  private async grantConsent(
+    details: Awaited<ReturnType<Provider['interactionDetails']>>,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
     const accountId = details.session?.accountId;
     if (!accountId) throw new Error('consent prompt without a signed-in session');
     const { Grant } = this.provider;
@@ -67,12 +74,18 @@ export class InteractionController {
     const client = await this.provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
     if (details.uid !== uid || details.prompt.name !== 'login') {
-      res.status(400).type('html').send(renderLoginPage({ uid, clientName, error: 'This sign-in link has expired; start again.' }));
+      res
+        .status(400)
+        .type('html')
+        .send(renderLoginPage({ uid, clientName, error: 'This sign-in link has expired; start again.' }));
       return;
     }
     const user = email && password ? await this.users.verifyCredentials(email, password) : null;
     if (!user) {
-      res.status(401).type('html').send(renderLoginPage({ uid, clientName, email, error: LOGIN_FAILED }));
+      res
+        .status(401)
+        .type('html')
+        .send(renderLoginPage({ uid, clientName, email, error: LOGIN_FAILED }));
       return;
     }
     await this.provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
