@@ -1,29 +1,12 @@
-import { DynamicModule, INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AppConfig, AppConfigModule } from '@slo/config';
-import { AllExceptionsFilter, createValidationPipe, installBodyParsers } from '@slo/observability';
-import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@slo/config';
+import { createHttpApp } from '@slo/observability';
 import { ApiModule } from './api.module';
-
-@Module({})
-class ApiRoot {
-  static with(config: AppConfig): DynamicModule {
-    return { module: ApiRoot, imports: [AppConfigModule.forRoot(config), ApiModule] };
-  }
-}
 
 /** Builds the platform api (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(ApiRoot.with(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
-  const express = app.getHttpAdapter().getInstance();
-  express.disable('x-powered-by');
-  if (config.security.trustProxy) express.set('trust proxy', true);
-  installBodyParsers(app, config.http.bodyLimitBytes);
-  app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  const app = await createHttpApp(ApiModule, config, { bodies: true });
   const doc = new DocumentBuilder()
     .setTitle('SLO Coordinator platform api')
     .setDescription(

@@ -5,3 +5,4 @@ export * from './http-setup';
 export * from './logging.module';
 export * from './validation';
 export * from './bootstrap';
+export * from './http-app';

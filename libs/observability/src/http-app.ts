@@ -1,0 +1,47 @@
+import { DynamicModule, INestApplication, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig, AppConfigModule } from '@slo/config';
+import type { Request } from 'express';
+import { Logger } from 'nestjs-pino';
+import { AllExceptionsFilter } from './http-exception.filter';
+import { installBodyParsers } from './http-setup';
+import { createValidationPipe } from './validation';
+
+@Module({})
+class AppRoot {
+  static with(config: AppConfig, feature: Type | DynamicModule): DynamicModule {
+    return { module: AppRoot, imports: [AppConfigModule.forRoot(config), feature] };
+  }
+}
+
+export interface HttpAppOptions {
+  /** Parse JSON and form bodies (size-limited, JSON errors). */
+  bodies: boolean;
+  /** Requests whose body another component parses itself (oidc-provider routes). */
+  skipBody?: (req: Request) => boolean;
+}
+
+/**
+ * The common shell of every app: the validated config, pino logging, body limits, the global
+ * validation pipe and error filter, proxy trust and shutdown hooks.
+ */
+export async function createHttpApp(
+  feature: Type | DynamicModule,
+  config: AppConfig,
+  opts: HttpAppOptions,
+): Promise<INestApplication> {
+  const app = await NestFactory.create(AppRoot.with(config, feature), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  if (config.security.trustProxy) express.set('trust proxy', true);
+  if (opts.bodies) installBodyParsers(app, config.http.bodyLimitBytes, opts.skipBody);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+  return app;
+}
