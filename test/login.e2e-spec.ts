@@ -194,3 +194,24 @@ describe('login through the identity service', () => {
     expect(tokenRes.status).toBe(200);
   });
 });
+
+describe('login interaction errors', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ identity: createIdentityApp });
+  });
+  afterAll(() => stack?.close());
+
+  it('answers an unknown or expired sign-in with a 400 page, not a server error', async () => {
+    const show = await fetch(`${stack.identityUrl}/interaction/does-not-exist`);
+    expect(show.status).toBe(400);
+    expect(show.headers.get('content-type')).toContain('text/html');
+    expect(await show.text()).toContain('start again');
+    const post = await fetch(`${stack.identityUrl}/interaction/does-not-exist/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=a%40b.c&password=x',
+    });
+    expect(post.status).toBe(400);
+  });
+});

@@ -107,6 +107,14 @@ describe('server tokens for the platform api', () => {
     expect((await get('/v1/clients/me', own)).status).toBe(401);
   });
 
+  it('publishes the OpenAPI document and UI at /docs without a token', async () => {
+    const ui = await fetch(`${stack.apiUrl}/docs`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toContain('text/html');
+    const doc = (await (await fetch(`${stack.apiUrl}/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/clients', '/v1/clients/{clientId}', '/v1/clients/me']));
+  });
+
   it('refuses a wrong client secret at the token endpoint', async () => {
     await expect(stack.serverToken('admin', { clientId: 'test-admin', secret: 'not-the-secret' })).rejects.toThrow(
       /invalid_client/,

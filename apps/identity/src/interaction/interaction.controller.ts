@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { UsersService } from '@slo/accounts';
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
+import { InteractionErrorFilter } from './interaction-error.filter';
 import { renderLoginPage } from './login-page';
 
 /** The same words for unknown e-mail and wrong password. */
@@ -11,6 +12,7 @@ export const LOGIN_FAILED = 'The e-mail address or password is incorrect.';
 
 /** Login interaction of the OpenID Provider: server-rendered form, no JavaScript needed. */
 @ApiExcludeController()
+@UseFilters(InteractionErrorFilter)
 @Controller('interaction')
 export class InteractionController {
   constructor(
