@@ -1,16 +1,19 @@
 import { DataSource } from 'typeorm';
 // globalSetup runs outside Jest's module mapping: relative imports only.
 import { dataSourceOptions } from '../libs/database/src/data-source-options';
-import { TEMPLATE_DB, TEST_PG_ADMIN_URL, withPg } from '../libs/testing/src/pg';
+import { TEMPLATE_ENV, TEST_PG_ADMIN_URL, withPg } from '../libs/testing/src/pg';
 
-/** Builds the migrated template database every e2e test file clones. */
+/** Builds the migrated template database every e2e test file of this run clones. */
 export default async function globalSetup(): Promise<void> {
   process.env.NODE_ENV = 'test';
+  const name = `slo_test_template_${process.pid}`;
+  // Test workers inherit the environment of the process that ran this setup.
+  process.env[TEMPLATE_ENV] = name;
   await withPg(TEST_PG_ADMIN_URL, async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
   });
-  const ds = new DataSource(dataSourceOptions(`postgres://postgres@127.0.0.1:5432/${TEMPLATE_DB}`));
+  const ds = new DataSource(dataSourceOptions(`postgres://postgres@127.0.0.1:5432/${name}`));
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });

@@ -1,6 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { UsersService } from '@slo/accounts';
+import { ClientsService } from '@slo/clients';
 import { HttpSession, startTestStack, TestStack } from '@slo/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -213,5 +214,46 @@ describe('login interaction errors', () => {
       body: 'email=a%40b.c&password=x',
     });
     expect(post.status).toBe(400);
+  });
+});
+
+describe('cookies outside local development', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      identity: createIdentityApp,
+      env: {
+        NODE_ENV: 'production',
+        TRUST_PROXY: 'true',
+        COOKIE_KEYS: 'production-cookie-key-000000000000000000',
+        KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      },
+    });
+    await stack.identity.get(ClientsService).create({
+      client_id: 'prod-rp',
+      client_name: 'Prod RP',
+      redirect_uris: ['https://rp.example.com/cb'],
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('marks provider cookies Secure, HttpOnly and SameSite=Lax behind TLS', async () => {
+    const url = `${stack.identityUrl}/auth?${new URLSearchParams({
+      client_id: 'prod-rp',
+      redirect_uri: 'https://rp.example.com/cb',
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+    })}`;
+    const res = await fetch(url, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
+    expect(res.status).toBe(303);
+    const cookies = res.headers.getSetCookie().filter((c) => c.startsWith('_interaction'));
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) {
+      expect(c).toMatch(/;\s*secure/i);
+      expect(c).toMatch(/;\s*httponly/i);
+      expect(c).toMatch(/samesite=lax/i);
+    }
   });
 });

@@ -2,7 +2,17 @@ import { Client } from 'pg';
 
 /** Where tests find PostgreSQL and Redis (the machine's defaults). */
 export const TEST_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DB = 'slo_test_template';
+/**
+ * The migrated template of this test run. Each run (one Jest process tree) has its own, so a
+ * developer's run and a CI run on the same machine do not drop each other's template.
+ */
+export const TEMPLATE_ENV = 'SLO_TEST_TEMPLATE_DB';
+export function templateDb(): string {
+  const name = process.env[TEMPLATE_ENV];
+  if (!name || !/^slo_test_template_\d+$/.test(name))
+    throw new Error(`${TEMPLATE_ENV} is not set: run the e2e tests through Jest`);
+  return name;
+}
 
 export function assertTestEnvironment(): void {
   if (process.env.NODE_ENV !== 'test') {

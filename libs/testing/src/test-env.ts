@@ -1,7 +1,7 @@
 import { AppConfig, parseConfig } from '@slo/config';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { assertTestEnvironment, TEMPLATE_DB, TEST_PG_ADMIN_URL, withPg } from './pg';
+import { assertTestEnvironment, templateDb, TEST_PG_ADMIN_URL, withPg } from './pg';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -22,7 +22,7 @@ export function freePort(): Promise<number> {
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   assertTestEnvironment();
   const name = `slo_test_${randomBytes(6).toString('hex')}`;
-  await withPg(TEST_PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
+  await withPg(TEST_PG_ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`));
   return {
     name,
     url: `postgres://postgres@127.0.0.1:5432/${name}`,
