@@ -68,7 +68,7 @@ SLO Coordinator is running (logs in $LOG_DIR/, Ctrl-C stops everything)
   worker     $WORKER_URL/health/ready
 
 $DEMO
-  operator:    client_id=$ADMIN_CLIENT_ID (secret: BOOTSTRAP_ADMIN_CLIENT_SECRET, local default "$ADMIN_CLIENT_SECRET")
+operator:    client_id=$ADMIN_CLIENT_ID (secret: BOOTSTRAP_ADMIN_CLIENT_SECRET, local default "$ADMIN_CLIENT_SECRET")
 
   server token: curl -u $ADMIN_CLIENT_ID:$ADMIN_CLIENT_SECRET -d grant_type=client_credentials -d scope=admin $IDENTITY_URL/token
   sign in:      $IDENTITY_URL/auth?client_id=demo-app&response_type=code&scope=openid%20email&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256
