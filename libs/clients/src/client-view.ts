@@ -1,29 +1,9 @@
 import type { ClientEntity } from '@slo/database';
+import type { ClientFields } from './client-input';
 
-/** The api's representation of a client (never includes the secret or its hash). */
-export interface ClientView {
-  client_id: string;
-  client_name: string;
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  web_origins: string[];
-  backchannel_logout_uri: string | null;
-  backchannel_logout_session_required: boolean;
-  frontchannel_logout_uri: string | null;
-  grant_types: string[];
-  token_endpoint_auth_method: string;
-  server_scopes: string[];
-  id_token_signed_response_alg: string;
-  status: string;
-  status_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  secret_rotated_at: string | null;
-}
-
-export function toClientView(c: ClientEntity): ClientView {
+/** A stored client's registration fields, in the api's snake_case vocabulary. */
+export function clientFieldsOf(c: ClientEntity): ClientFields {
   return {
-    client_id: c.clientId,
     client_name: c.name,
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
@@ -31,10 +11,26 @@ export function toClientView(c: ClientEntity): ClientView {
     backchannel_logout_uri: c.backchannelLogoutUri,
     backchannel_logout_session_required: c.backchannelLogoutSessionRequired,
     frontchannel_logout_uri: c.frontchannelLogoutUri,
-    grant_types: c.grantTypes,
+    grant_types: c.grantTypes as ClientFields['grant_types'],
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-    server_scopes: c.serverScopes,
-    id_token_signed_response_alg: c.idTokenSignedResponseAlg,
+    server_scopes: c.serverScopes as ClientFields['server_scopes'],
+    id_token_signed_response_alg: c.idTokenSignedResponseAlg as ClientFields['id_token_signed_response_alg'],
+  };
+}
+
+/** The api's representation of a client (never includes the secret or its hash). */
+export type ClientView = { client_id: string } & ClientFields & {
+    status: string;
+    status_reason: string | null;
+    created_at: string;
+    updated_at: string;
+    secret_rotated_at: string | null;
+  };
+
+export function toClientView(c: ClientEntity): ClientView {
+  return {
+    client_id: c.clientId,
+    ...clientFieldsOf(c),
     status: c.status,
     status_reason: c.statusReason,
     created_at: c.createdAt.toISOString(),

@@ -9,31 +9,12 @@ import { AddressPolicy } from './address-policy';
 import { ClientFields, CreateClientInput, UpdateClientInput } from './client-input';
 import { clientProblems } from './client-rules';
 import { generateClientSecret, hashClientSecret } from './client-secret';
-import { Resolver } from './uri-policy';
+import { clientFieldsOf } from './client-view';
 import { decodeCursor, encodeCursor } from './cursor';
-
-/** DI token for the DNS resolver used when checking back-channel URIs (tests may pin answers). */
-export const CLIENT_URI_RESOLVER = Symbol('CLIENT_URI_RESOLVER');
 
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
-}
-
-function fieldsOf(c: ClientEntity): ClientFields {
-  return {
-    client_name: c.name,
-    redirect_uris: c.redirectUris,
-    post_logout_redirect_uris: c.postLogoutRedirectUris,
-    web_origins: c.webOrigins,
-    backchannel_logout_uri: c.backchannelLogoutUri,
-    backchannel_logout_session_required: c.backchannelLogoutSessionRequired,
-    frontchannel_logout_uri: c.frontchannelLogoutUri,
-    grant_types: c.grantTypes as ClientFields['grant_types'],
-    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-    server_scopes: c.serverScopes as ClientFields['server_scopes'],
-    id_token_signed_response_alg: c.idTokenSignedResponseAlg as ClientFields['id_token_signed_response_alg'],
-  };
 }
 
 function applyFields(c: ClientEntity, f: ClientFields): void {
@@ -58,7 +39,6 @@ export class ClientsService {
   constructor(
     @InjectRepository(ClientEntity) private readonly clients: Repository<ClientEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CLIENT_URI_RESOLVER) private readonly resolver: Resolver | undefined,
   ) {
     this.policy = new AddressPolicy(config.security.backchannelAllowedHosts);
   }
@@ -135,7 +115,7 @@ export class ClientsService {
 
   async update(clientId: string, patch: UpdateClientInput): Promise<ClientEntity> {
     const client = await this.get(clientId);
-    const merged: ClientFields = { ...fieldsOf(client), ...stripUndefined(patch) };
+    const merged: ClientFields = { ...clientFieldsOf(client), ...stripUndefined(patch) };
     if (patch.token_endpoint_auth_method && patch.token_endpoint_auth_method !== client.tokenEndpointAuthMethod) {
       const toPublic = patch.token_endpoint_auth_method === 'none';
       const fromPublic = client.tokenEndpointAuthMethod === 'none';
@@ -194,7 +174,7 @@ export class ClientsService {
   }
 
   private async assertValid(fields: ClientFields): Promise<void> {
-    const problems = await clientProblems(fields, { isLocal: this.config.isLocal }, this.policy, this.resolver);
+    const problems = await clientProblems(fields, { isLocal: this.config.isLocal }, this.policy);
     if (problems.length) throw AppError.validationMany(problems);
   }
 }

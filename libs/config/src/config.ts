@@ -36,6 +36,7 @@ export const ENV_VARS = {
   IDENTITY_INTERNAL_URL: {
     description: 'URL the api and worker use to reach the identity service (defaults to the issuer)',
     default: (env) => env.IDENTITY_ISSUER ?? (inProduction(env) ? undefined : 'http://localhost:4000'),
+    optional: true,
     parse: url('http:', 'https:'),
   },
   IDENTITY_PORT: { description: 'port of the identity service', default: '4000', parse: int(0, 65535) },
@@ -49,6 +50,7 @@ export const ENV_VARS = {
   API_AUDIENCE: {
     description: 'resource indicator (audience) of server tokens for the api; defaults to API_PUBLIC_URL',
     default: (env) => env.API_PUBLIC_URL ?? (inProduction(env) ? undefined : 'http://localhost:4001'),
+    optional: true,
     parse: url('http:', 'https:', 'urn:'),
   },
   COOKIE_KEYS: {
@@ -69,6 +71,7 @@ export const ENV_VARS = {
   BOOTSTRAP_ADMIN_CLIENT_SECRET: {
     description: `secret of the bootstrap operator client (24+ characters); unset in production means no bootstrap client (use npm run cli -- create-admin). Built-in value for ${DEV_ONLY}`,
     default: (env) => (inProduction(env) ? undefined : 'local-admin-secret-change-me'),
+    optional: true,
     parse: str({ minLength: 24 }),
   },
   BACKCHANNEL_ALLOWED_HOSTS: {
@@ -143,16 +146,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Variables without which the process cannot run at all (checked after defaults). */
-const REQUIRED: (keyof Specs)[] = [
-  'IDENTITY_ISSUER',
-  'IDENTITY_INTERNAL_URL',
-  'API_PUBLIC_URL',
-  'API_AUDIENCE',
-  'COOKIE_KEYS',
-  'KEY_ENCRYPTION_KEY',
-];
-
 /** Parses and validates an environment. Throws ConfigError listing one line per problem. */
 export function parseConfig(env: Env): AppConfig {
   const problems: string[] = [];
@@ -164,7 +157,7 @@ export function parseConfig(env: Env): AppConfig {
       value = typeof spec.default === 'function' ? spec.default(env) : spec.default;
     }
     if (value === undefined) {
-      if (REQUIRED.includes(name as keyof Specs)) problems.push(`${name}: is required (${spec.description})`);
+      if (!spec.optional) problems.push(`${name}: is required (${spec.description})`);
       continue;
     }
     const parsed = spec.parse(value);

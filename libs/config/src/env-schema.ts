@@ -9,8 +9,11 @@ export interface VarSpec<T> {
   description: string;
   /** Default when the variable is unset or empty; a function receives the partially parsed env. */
   default?: string | ((env: Record<string, string | undefined>) => string | undefined);
-  /** Required only when this returns true (evaluated against the raw env). */
-  requiredWhen?: (env: Record<string, string | undefined>) => boolean;
+  /**
+   * May end up without a value: the feature it configures is off, or its default derives from
+   * another variable that is reported itself. Any other variable left without a value is an error.
+   */
+  optional?: boolean;
   parse: (raw: string) => Parsed<T>;
 }
 

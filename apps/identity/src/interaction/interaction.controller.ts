@@ -2,7 +2,9 @@ import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res,
 import { ApiExcludeController } from '@nestjs/swagger';
 import { UsersService } from '@slo/accounts';
 import type { Request, Response } from 'express';
+import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import { impliedGrant } from '../oidc/implied-grant';
 import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
 import { InteractionErrorFilter } from './interaction-error.filter';
 import { renderLoginPage } from './login-page';
@@ -24,13 +26,7 @@ export class InteractionController {
   @Header('Cache-Control', 'no-store')
   async show(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const details = await this.provider.interactionDetails(req, res);
-    if (details.uid !== uid) {
-      res
-        .status(400)
-        .type('html')
-        .send(renderLoginPage({ uid: details.uid, clientName: '', error: 'This sign-in link has expired; start again.' }));
-      return;
-    }
+    if (details.uid !== uid) throw new errors.InvalidRequest('this sign-in link is not the current sign-in');
     if (details.prompt.name === 'consent') {
       await this.grantConsent(details, req, res);
       return;
@@ -39,26 +35,22 @@ export class InteractionController {
     res.type('html').send(renderLoginPage({ uid, clientName: client?.clientName ?? String(details.params.client_id) }));
   }
 
-  /**
-   * Registered clients are the platform's own applications: consent (e.g. to offline_access) is
-   * implied once the user has signed in, so the consent prompt completes without a page.
-   */
+  /** The consent prompt (e.g. an explicit prompt=consent) completes without a page: consent is implied. */
   private async grantConsent(
     details: Awaited<ReturnType<Provider['interactionDetails']>>,
     req: Request,
     res: Response,
   ): Promise<void> {
     const accountId = details.session?.accountId;
-    if (!accountId) throw new Error('consent prompt without a signed-in session');
-    const { Grant } = this.provider;
-    const grant =
-      (details.grantId ? await Grant.find(details.grantId) : undefined) ??
-      new Grant({ accountId, clientId: String(details.params.client_id) });
+    if (!accountId) throw new errors.InvalidRequest('consent prompt without a signed-in session');
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
-    if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
-    const grantId = await grant.save();
-    await this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    const grant = await impliedGrant(
+      this.provider,
+      { grantId: details.grantId, accountId, clientId: String(details.params.client_id) },
+      missing.missingOIDCScope ?? [],
+      missing.missingOIDCClaims ?? [],
+    );
+    await this.provider.interactionFinished(req, res, { consent: { grantId: grant.jti } }, { mergeWithLastSubmission: true });
   }
 
   @Post(':uid/login')
@@ -73,15 +65,11 @@ export class InteractionController {
     const details = await this.provider.interactionDetails(req, res);
     const email = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+    if (details.uid !== uid || details.prompt.name !== 'login') {
+      throw new errors.InvalidRequest('this sign-in link is not the current sign-in');
+    }
     const client = await this.provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
-    if (details.uid !== uid || details.prompt.name !== 'login') {
-      res
-        .status(400)
-        .type('html')
-        .send(renderLoginPage({ uid, clientName, error: 'This sign-in link has expired; start again.' }));
-      return;
-    }
     const user = email && password ? await this.users.verifyCredentials(email, password) : null;
     if (!user) {
       res

@@ -3,6 +3,7 @@ import { SERVER_SCOPES } from '@slo/clients';
 import { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml, page } from './html';
 import { OIDC_SCOPES } from './client-metadata';
+import { impliedGrant } from './implied-grant';
 import { OIDC_ROUTES } from './provider-routes';
 
 export interface OidcConfigurationDeps {
@@ -82,14 +83,16 @@ export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: O
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       const { client, session } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
-      const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      const grant =
-        (grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined) ??
-        new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       const requested = [...(ctx.oidc.requestParamOIDCScopes ?? [])].filter((s) => OIDC_SCOPES.includes(s));
-      grant.addOIDCScope(requested.join(' '));
-      await grant.save();
-      return grant;
+      return impliedGrant(
+        ctx.oidc.provider,
+        {
+          grantId: ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId),
+          accountId: session.accountId,
+          clientId: client.clientId,
+        },
+        requested,
+      );
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
