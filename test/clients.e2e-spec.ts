@@ -1,6 +1,6 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
-import { startTestStack, TestStack, withPg } from '@slo/testing';
+import { startTestStack, TestStack, withPg, PRODUCTION_TEST_ENV } from '@slo/testing';
 
 describe('client registry through the api', () => {
   let stack: TestStack;
@@ -186,9 +186,7 @@ describe('client registry through the api', () => {
 
   it('refuses plain http to a public host outside local development, but allows loopback', async () => {
     const prod = await stack.start(createApiApp, {
-      NODE_ENV: 'production',
-      COOKIE_KEYS: 'production-cookie-key-000000000000000000',
-      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      ...PRODUCTION_TEST_ENV,
       BOOTSTRAP_ADMIN_CLIENT_SECRET: '',
     });
     const httpPublic = await call(

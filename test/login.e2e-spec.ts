@@ -2,7 +2,7 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { UsersService } from '@slo/accounts';
 import { ClientsService } from '@slo/clients';
-import { HttpSession, startTestStack, TestStack } from '@slo/testing';
+import { HttpSession, startTestStack, TestStack, PRODUCTION_TEST_ENV } from '@slo/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
@@ -223,10 +223,8 @@ describe('cookies outside local development', () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       env: {
-        NODE_ENV: 'production',
+        ...PRODUCTION_TEST_ENV,
         TRUST_PROXY: 'true',
-        COOKIE_KEYS: 'production-cookie-key-000000000000000000',
-        KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
       },
     });
     await stack.identity.get(ClientsService).create({

@@ -1,7 +1,8 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
+import { SigningKeysService } from '@slo/keys';
 import { startTestStack, TestStack } from '@slo/testing';
-import { generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair, importJWK, SignJWT } from 'jose';
 
 describe('server tokens for the platform api', () => {
   let stack: TestStack;
@@ -56,6 +57,46 @@ describe('server tokens for the platform api', () => {
     // alg "none"
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${parts[1]}.`;
     expect((await get('/v1/clients', unsigned)).status).toBe(401);
+  });
+
+  /** A token signed with the identity service's real ES256 key, so only the claims decide. */
+  async function signWithIdentityKey(claims: Record<string, unknown>): Promise<string> {
+    const jwk = (await stack.identity.get(SigningKeysService).privateJwks()).find((k) => k.alg === 'ES256')!;
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      iss: stack.identityUrl,
+      aud: stack.config.api.audience,
+      iat: now,
+      exp: now + 300,
+      scope: 'admin',
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
+      .sign(await importJWK(jwk, 'ES256'));
+  }
+
+  it('accepts a correctly signed server token and refuses user tokens and tokens for another audience', async () => {
+    const good = await signWithIdentityKey({ sub: 'test-admin', client_id: 'test-admin' });
+    expect((await get('/v1/clients', good)).status).toBe(200);
+
+    // A user's access token (sub is the user, not the client) must not act as a server token.
+    const userToken = await signWithIdentityKey({ sub: '0190a5d2-0000-7000-8000-000000000001', client_id: 'test-admin' });
+    const asUser = await get('/v1/clients', userToken);
+    expect(asUser.status).toBe(401);
+    expect(((await asUser.json()) as { message: string }).message).toContain('server token');
+
+    const otherAudience = await signWithIdentityKey({
+      sub: 'test-admin',
+      client_id: 'test-admin',
+      aud: 'https://other.example.com',
+    });
+    expect((await get('/v1/clients', otherAudience)).status).toBe(401);
+    const otherIssuer = await signWithIdentityKey({
+      sub: 'test-admin',
+      client_id: 'test-admin',
+      iss: 'https://evil.example.com',
+    });
+    expect((await get('/v1/clients', otherIssuer)).status).toBe(401);
   });
 
   it('refuses an expired token', async () => {

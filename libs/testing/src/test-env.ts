@@ -44,3 +44,10 @@ export function testConfig(overrides: Record<string, string>): AppConfig {
     ...overrides,
   });
 }
+
+/** Variables that production mode requires, with throwaway test values. */
+export const PRODUCTION_TEST_ENV = {
+  NODE_ENV: 'production',
+  COOKIE_KEYS: 'production-cookie-key-000000000000000000',
+  KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
