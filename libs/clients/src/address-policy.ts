@@ -42,13 +42,13 @@ for (const [net, prefix] of [
 /** Host names that always mean "this machine or its private network". */
 const PRIVATE_NAMES = /(^|\.)(localhost|local|internal|localdomain|home\.arpa)$/i;
 
-function unmapIpv4(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1] : address;
+/** `[::1]` → `::1`. IPv4-mapped IPv6 addresses need no unmapping: BlockList matches them against IPv4 rules. */
+function stripBrackets(address: string): string {
+  return address.replace(/^\[|\]$/g, '');
 }
 
 export function isNonPublicAddress(address: string): boolean {
-  const ip = unmapIpv4(address.replace(/^\[|\]$/g, ''));
+  const ip = stripBrackets(address);
   const family = isIP(ip);
   if (family === 0) return false;
   return NON_PUBLIC.check(ip, family === 4 ? 'ipv4' : 'ipv6');
@@ -79,7 +79,7 @@ export class AddressPolicy {
 
   /** May a request go to this resolved address? */
   isAllowedAddress(address: string): boolean {
-    const ip = unmapIpv4(address.replace(/^\[|\]$/g, ''));
+    const ip = stripBrackets(address);
     const family = isIP(ip);
     if (family === 0) return false;
     if (this.allowedIps.check(ip, family === 4 ? 'ipv4' : 'ipv6')) return true;
