@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, MAX_URI_LENGTH, MAX_URIS, SERVER_SCOPES } from '@slo/clients';
 import type { GrantType, ServerScope } from '@slo/clients';
@@ -18,36 +19,35 @@ import {
   MinLength,
 } from 'class-validator';
 
+/** An optional list of at most MAX_URIS strings of at most MAX_URI_LENGTH (the URI rules apply in the service). */
+function OptionalUriList(): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_URIS),
+    IsString({ each: true }),
+    MaxLength(MAX_URI_LENGTH, { each: true }),
+  );
+}
+
 /** Logout and redirect endpoints: the fields a client may also change about itself. */
 export class SelfServiceClientDto {
   @ApiPropertyOptional({
     type: [String],
     description: 'exact-match redirect URIs (https; http only for loopback or in local development)',
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_URIS)
-  @IsString({ each: true })
-  @MaxLength(MAX_URI_LENGTH, { each: true })
+  @OptionalUriList()
   redirect_uris?: string[];
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_URIS)
-  @IsString({ each: true })
-  @MaxLength(MAX_URI_LENGTH, { each: true })
+  @OptionalUriList()
   post_logout_redirect_uris?: string[];
 
   @ApiPropertyOptional({
     type: [String],
     description: 'browser origins (scheme://host[:port]) allowed to call identity with credentials',
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_URIS)
-  @IsString({ each: true })
-  @MaxLength(MAX_URI_LENGTH, { each: true })
+  @OptionalUriList()
   web_origins?: string[];
 
   @ApiPropertyOptional({ nullable: true, description: 'OIDC back-channel logout endpoint; null removes it' })
