@@ -3,16 +3,26 @@ import { APP_GUARD } from '@nestjs/core';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule } from '@slo/observability';
-import { RedisModule } from '@slo/queue';
+import { LogoutModule } from '@slo/logout';
+import { QueueModule, RedisModule } from '@slo/queue';
 import { ServerTokenGuard } from './auth/server-token.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
+import { LogoutEventsController } from './logout-events/logout-events.controller';
 
 @Module({
-  imports: [LoggingModule.forRoot('api'), DatabaseModule.forRoot(), RedisModule, HealthModule, ClientsModule],
+  imports: [
+    LoggingModule.forRoot('api'),
+    DatabaseModule.forRoot(),
+    RedisModule,
+    HealthModule,
+    QueueModule.forRoot([]),
+    ClientsModule,
+    LogoutModule,
+  ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
-  controllers: [SelfClientController, ClientsController],
+  controllers: [SelfClientController, ClientsController, LogoutEventsController],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })
 export class ApiModule {}

@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule } from '@slo/observability';
+import { DeliveryModule } from '@slo/delivery';
+import { LogoutModule } from '@slo/logout';
 import { QueueModule, QueueName, RedisModule } from '@slo/queue';
+import { DeliveryWorkerConfig } from './delivery/delivery-worker.config';
+import { DeliveryProcessor } from './delivery/delivery.processor';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
 
@@ -11,8 +15,10 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
     DatabaseModule.forRoot(),
     RedisModule,
     HealthModule,
-    QueueModule.forRoot([QueueName.Maintenance]),
+    QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery]),
+    LogoutModule,
+    DeliveryModule,
   ],
-  providers: [MaintenanceProcessor, MaintenanceScheduler],
+  providers: [MaintenanceProcessor, MaintenanceScheduler, DeliveryProcessor, DeliveryWorkerConfig],
 })
 export class WorkerModule {}

@@ -1,10 +1,14 @@
-import type { TokenEndpointAuthMethod } from '@slo/database';
+import type { DeliveryFormat, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const SERVER_SCOPES = ['admin', 'client:self', 'logout:emit'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
 export const MAX_URIS = 20;
+export const DELIVERY_FORMATS: DeliveryFormat[] = ['logout_token', 'webhook'];
+export const LOGOUT_TOKEN_TYPS: LogoutTokenTyp[] = ['logout+jwt', 'JWT'];
+export const DELIVERY_TIMEOUT_RANGE_MS = { min: 100, max: 60_000 };
+export const DELIVERY_MAX_ATTEMPTS_RANGE = { min: 1, max: 100 };
 
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type ServerScope = (typeof SERVER_SCOPES)[number];
@@ -22,6 +26,12 @@ export interface ClientFields {
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   server_scopes: ServerScope[];
   id_token_signed_response_alg: (typeof ID_TOKEN_ALGS)[number];
+  /** How logouts reach backchannel_logout_uri: an OIDC logout token or a Standard Webhooks JSON message. */
+  delivery_format: DeliveryFormat;
+  logout_token_typ: LogoutTokenTyp;
+  /** Overrides of the deployment's delivery timeout and attempt count; null: the defaults. */
+  delivery_timeout_ms: number | null;
+  delivery_max_attempts: number | null;
 }
 
 export type CreateClientInput = Partial<ClientFields> & { client_id?: string; client_name: string };
@@ -35,5 +45,9 @@ export const SELF_SERVICE_FIELDS = [
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
   'frontchannel_logout_uri',
+  'delivery_format',
+  'logout_token_typ',
+  'delivery_timeout_ms',
+  'delivery_max_attempts',
 ] as const;
 export type SelfServiceInput = Partial<Pick<ClientFields, (typeof SELF_SERVICE_FIELDS)[number]>>;

@@ -15,6 +15,10 @@ export function clientFieldsOf(c: ClientEntity): ClientFields {
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     server_scopes: c.serverScopes as ClientFields['server_scopes'],
     id_token_signed_response_alg: c.idTokenSignedResponseAlg as ClientFields['id_token_signed_response_alg'],
+    delivery_format: c.deliveryFormat,
+    logout_token_typ: c.logoutTokenTyp,
+    delivery_timeout_ms: c.deliveryTimeoutMs,
+    delivery_max_attempts: c.deliveryMaxAttempts,
   };
 }
 
@@ -25,7 +29,17 @@ export type ClientView = { client_id: string } & ClientFields & {
     created_at: string;
     updated_at: string;
     secret_rotated_at: string | null;
+    endpoint_status: string;
+    endpoint_status_reason: string | null;
+    endpoint_status_changed_at: string | null;
   };
+
+/** A view plus the webhook secret when one was just issued (shown this once). */
+export type ClientViewWithWebhookSecret = ClientView & { webhook_secret?: string };
+
+export function withIssuedWebhookSecret(c: ClientEntity, webhookSecret: string | null): ClientViewWithWebhookSecret {
+  return { ...toClientView(c), ...(webhookSecret ? { webhook_secret: webhookSecret } : {}) };
+}
 
 export function toClientView(c: ClientEntity): ClientView {
   return {
@@ -36,5 +50,8 @@ export function toClientView(c: ClientEntity): ClientView {
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
     secret_rotated_at: c.secretRotatedAt?.toISOString() ?? null,
+    endpoint_status: c.endpointStatus,
+    endpoint_status_reason: c.endpointStatusReason,
+    endpoint_status_changed_at: c.endpointStatusChangedAt?.toISOString() ?? null,
   };
 }

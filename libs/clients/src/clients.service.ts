@@ -11,6 +11,7 @@ import { clientProblems } from './client-rules';
 import { generateClientSecret, hashClientSecret } from './client-secret';
 import { clientFieldsOf } from './client-view';
 import { decodeCursor, encodeCursor } from './cursor';
+import { generateWebhookSecret, sealWebhookSecret } from './webhook-secret';
 
 export interface Page<T> {
   data: T[];
@@ -29,6 +30,17 @@ function applyFields(c: ClientEntity, f: ClientFields): void {
   c.tokenEndpointAuthMethod = f.token_endpoint_auth_method;
   c.serverScopes = f.server_scopes;
   c.idTokenSignedResponseAlg = f.id_token_signed_response_alg;
+  c.deliveryFormat = f.delivery_format;
+  c.logoutTokenTyp = f.logout_token_typ;
+  c.deliveryTimeoutMs = f.delivery_timeout_ms;
+  c.deliveryMaxAttempts = f.delivery_max_attempts;
+}
+
+/** A client as stored, with the secrets that are shown this once (null when none was issued). */
+export interface ClientWithSecrets {
+  client: ClientEntity;
+  secret: string | null;
+  webhookSecret: string | null;
 }
 
 /** The client registry: the only writer of the `clients` table. */
@@ -44,7 +56,7 @@ export class ClientsService {
   }
 
   /** Registers a client. Returns it with its secret, which is shown this once. */
-  async create(input: CreateClientInput): Promise<{ client: ClientEntity; secret: string | null }> {
+  async create(input: CreateClientInput): Promise<ClientWithSecrets> {
     const auth = input.token_endpoint_auth_method ?? 'client_secret_basic';
     const redirects = input.redirect_uris ?? [];
     const grantTypes: ClientFields['grant_types'] = input.grant_types ?? [
@@ -63,6 +75,10 @@ export class ClientsService {
       token_endpoint_auth_method: auth,
       server_scopes: input.server_scopes ?? (grantTypes.includes('client_credentials') ? ['client:self'] : []),
       id_token_signed_response_alg: input.id_token_signed_response_alg ?? 'RS256',
+      delivery_format: input.delivery_format ?? 'logout_token',
+      logout_token_typ: input.logout_token_typ ?? 'logout+jwt',
+      delivery_timeout_ms: input.delivery_timeout_ms ?? null,
+      delivery_max_attempts: input.delivery_max_attempts ?? null,
     };
     await this.assertValid(fields);
 
@@ -72,6 +88,7 @@ export class ClientsService {
     client.statusReason = null;
     const secret = auth === 'none' ? null : generateClientSecret();
     client.secretHash = secret ? hashClientSecret(secret) : null;
+    const webhookSecret = this.issueWebhookSecret(client);
     try {
       await this.clients.insert(client);
     } catch (err) {
@@ -82,7 +99,7 @@ export class ClientsService {
       }
       throw err;
     }
-    return { client: await this.get(client.clientId), secret };
+    return { client: await this.get(client.clientId), secret, webhookSecret };
   }
 
   async get(clientId: string): Promise<ClientEntity> {
@@ -113,7 +130,8 @@ export class ClientsService {
     };
   }
 
-  async update(clientId: string, patch: UpdateClientInput): Promise<ClientEntity> {
+  /** Changes a client; switching to webhook delivery issues a webhook secret (returned this once). */
+  async update(clientId: string, patch: UpdateClientInput): Promise<{ client: ClientEntity; webhookSecret: string | null }> {
     const client = await this.get(clientId);
     const merged: ClientFields = { ...clientFieldsOf(client), ...stripUndefined(patch) };
     if (patch.token_endpoint_auth_method && patch.token_endpoint_auth_method !== client.tokenEndpointAuthMethod) {
@@ -128,8 +146,17 @@ export class ClientsService {
     }
     await this.assertValid(merged);
     applyFields(client, merged);
+    const webhookSecret = this.issueWebhookSecret(client);
     await this.clients.save(client);
-    return this.get(clientId);
+    return { client: await this.get(clientId), webhookSecret };
+  }
+
+  /** Gives a webhook-delivery client its signing secret if it has none yet; returns the new secret. */
+  private issueWebhookSecret(client: ClientEntity): string | null {
+    if (client.deliveryFormat !== 'webhook' || client.webhookSecretEnc) return null;
+    const secret = generateWebhookSecret();
+    client.webhookSecretEnc = sealWebhookSecret(this.config.identity.keyEncryptionKey, client.clientId, secret);
+    return secret;
   }
 
   async remove(clientId: string): Promise<void> {

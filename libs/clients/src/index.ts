@@ -7,3 +7,4 @@ export * from './clients.module';
 export * from './clients.service';
 export * from './cursor';
 export * from './uri-policy';
+export * from './webhook-secret';

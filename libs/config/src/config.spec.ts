@@ -47,6 +47,9 @@ describe('parseConfig', () => {
     ['KEY_ENCRYPTION_KEY', 'dG9vLXNob3J0', '32 random bytes'],
     ['LOG_LEVEL', 'loud', 'must be one of'],
     ['TRUST_PROXY', 'maybe', 'true or false'],
+    ['DELIVERY_TIMEOUT_MS', '50', 'between 100 and 60000'],
+    ['DELIVERY_BACKOFF_BASE_MS', '99999999', 'between'],
+    ['DELIVERY_BACKOFF_MAX_MS', '1000', 'not be smaller than DELIVERY_BACKOFF_BASE_MS'],
   ])('names %s when its value %j is wrong', (name, value, expected) => {
     const p = problems({ ...PROD_SECRETS, [name]: value });
     expect(p).toHaveLength(1);

@@ -105,6 +105,51 @@ export const ENV_VARS = {
     default: '300',
     parse: int(5, 86400),
   },
+  DELIVERY_TIMEOUT_MS: {
+    description: 'per-request timeout of a back-channel delivery (clients may override)',
+    default: '5000',
+    parse: int(100, 60000),
+  },
+  DELIVERY_MAX_ATTEMPTS: {
+    description: 'scheduled attempts before a delivery is dead (clients may override)',
+    default: '20',
+    parse: int(1, 100),
+  },
+  DELIVERY_BACKOFF_BASE_MS: {
+    description: 'ceiling of the first retry delay; each retry doubles it (full jitter: the delay is random below the ceiling)',
+    default: '15000',
+    parse: int(10, 3600000),
+  },
+  DELIVERY_BACKOFF_MAX_MS: {
+    description: 'largest retry delay ceiling, also the most a Retry-After header can ask for',
+    default: '14400000',
+    parse: int(10, 86400000),
+  },
+  DELIVERY_CONCURRENCY: {
+    description: 'deliveries one worker process sends at once',
+    default: '64',
+    parse: int(1, 1000),
+  },
+  DELIVERY_ENDPOINT_CONCURRENCY: {
+    description: 'deliveries to one endpoint in flight at once, across all workers',
+    default: '8',
+    parse: int(1, 1000),
+  },
+  BREAKER_FAILURE_THRESHOLD: {
+    description: 'consecutive failed sends to an endpoint that open its circuit breaker',
+    default: '5',
+    parse: int(1, 1000),
+  },
+  BREAKER_COOLDOWN_MS: {
+    description: 'how long an open breaker pauses sends before one probe; doubles while probes fail (up to 32x)',
+    default: '30000',
+    parse: int(10, 3600000),
+  },
+  OUTBOX_RELAY_INTERVAL_SECONDS: {
+    description: 'how often the worker re-enqueues committed deliveries that are missing from the queue',
+    default: '15',
+    parse: int(1, 3600),
+  },
   LOG_LEVEL: {
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: 'info',
@@ -137,6 +182,17 @@ export interface AppConfig {
   bootstrap: { clientId: string; clientSecret?: string };
   security: { backchannelAllowedHosts: string[]; trustProxy: boolean };
   http: { bodyLimitBytes: number };
+  delivery: {
+    timeoutMs: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    concurrency: number;
+    endpointConcurrency: number;
+    breakerThreshold: number;
+    breakerCooldownMs: number;
+    relayIntervalSeconds: number;
+  };
   log: { level: string; pretty: boolean };
 }
 
@@ -165,6 +221,11 @@ export function parseConfig(env: Env): AppConfig {
     else problems.push(`${name}: ${parsed.error} (got ${JSON.stringify(redact(name, value))})`);
   }
   const v = raw as RawValues;
+  if (v.DELIVERY_BACKOFF_BASE_MS !== undefined && v.DELIVERY_BACKOFF_MAX_MS !== undefined) {
+    if (v.DELIVERY_BACKOFF_BASE_MS > v.DELIVERY_BACKOFF_MAX_MS) {
+      problems.push('DELIVERY_BACKOFF_MAX_MS: must not be smaller than DELIVERY_BACKOFF_BASE_MS');
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   const nodeEnv = v.NODE_ENV ?? 'development';
   return {
@@ -186,6 +247,17 @@ export function parseConfig(env: Env): AppConfig {
     bootstrap: { clientId: v.BOOTSTRAP_ADMIN_CLIENT_ID!, clientSecret: v.BOOTSTRAP_ADMIN_CLIENT_SECRET },
     security: { backchannelAllowedHosts: v.BACKCHANNEL_ALLOWED_HOSTS ?? [], trustProxy: v.TRUST_PROXY! },
     http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES! },
+    delivery: {
+      timeoutMs: v.DELIVERY_TIMEOUT_MS!,
+      maxAttempts: v.DELIVERY_MAX_ATTEMPTS!,
+      backoffBaseMs: v.DELIVERY_BACKOFF_BASE_MS!,
+      backoffMaxMs: v.DELIVERY_BACKOFF_MAX_MS!,
+      concurrency: v.DELIVERY_CONCURRENCY!,
+      endpointConcurrency: v.DELIVERY_ENDPOINT_CONCURRENCY!,
+      breakerThreshold: v.BREAKER_FAILURE_THRESHOLD!,
+      breakerCooldownMs: v.BREAKER_COOLDOWN_MS!,
+      relayIntervalSeconds: v.OUTBOX_RELAY_INTERVAL_SECONDS!,
+    },
     log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
   };
 }

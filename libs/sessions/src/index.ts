@@ -1,1 +1,2 @@
 export * from './oidc-adapter';
+export * from './participation';

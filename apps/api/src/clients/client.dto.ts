@@ -1,8 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AUTH_METHODS, GRANT_TYPES, ID_TOKEN_ALGS, MAX_URI_LENGTH, MAX_URIS, SERVER_SCOPES } from '@slo/clients';
+import {
+  AUTH_METHODS,
+  DELIVERY_FORMATS,
+  DELIVERY_MAX_ATTEMPTS_RANGE,
+  DELIVERY_TIMEOUT_RANGE_MS,
+  GRANT_TYPES,
+  ID_TOKEN_ALGS,
+  LOGOUT_TOKEN_TYPS,
+  MAX_URI_LENGTH,
+  MAX_URIS,
+  SERVER_SCOPES,
+} from '@slo/clients';
 import type { GrantType, ServerScope } from '@slo/clients';
-import type { TokenEndpointAuthMethod } from '@slo/database';
+import type { DeliveryFormat, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -66,6 +77,34 @@ export class SelfServiceClientDto {
   @IsString()
   @MaxLength(MAX_URI_LENGTH)
   frontchannel_logout_uri?: string | null;
+
+  @ApiPropertyOptional({
+    enum: DELIVERY_FORMATS,
+    default: 'logout_token',
+    description: 'logout_token: OIDC Back-Channel Logout; webhook: JSON signed per Standard Webhooks (secret shown once)',
+  })
+  @IsOptional()
+  @IsIn(DELIVERY_FORMATS)
+  delivery_format?: DeliveryFormat;
+
+  @ApiPropertyOptional({ enum: LOGOUT_TOKEN_TYPS, default: 'logout+jwt', description: 'JWT for receivers predating Errata 1' })
+  @IsOptional()
+  @IsIn(LOGOUT_TOKEN_TYPS)
+  logout_token_typ?: LogoutTokenTyp;
+
+  @ApiPropertyOptional({ nullable: true, minimum: DELIVERY_TIMEOUT_RANGE_MS.min, maximum: DELIVERY_TIMEOUT_RANGE_MS.max })
+  @IsOptional()
+  @IsInt()
+  @Min(DELIVERY_TIMEOUT_RANGE_MS.min)
+  @Max(DELIVERY_TIMEOUT_RANGE_MS.max)
+  delivery_timeout_ms?: number | null;
+
+  @ApiPropertyOptional({ nullable: true, minimum: DELIVERY_MAX_ATTEMPTS_RANGE.min, maximum: DELIVERY_MAX_ATTEMPTS_RANGE.max })
+  @IsOptional()
+  @IsInt()
+  @Min(DELIVERY_MAX_ATTEMPTS_RANGE.min)
+  @Max(DELIVERY_MAX_ATTEMPTS_RANGE.max)
+  delivery_max_attempts?: number | null;
 }
 
 export class UpdateClientDto extends SelfServiceClientDto {

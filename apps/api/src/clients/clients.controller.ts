@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClientsService, ClientView, toClientView } from '@slo/clients';
+import { ClientsService, ClientView, ClientViewWithWebhookSecret, toClientView, withIssuedWebhookSecret } from '@slo/clients';
 import { RequireScopes } from '../auth/principal';
 import { CreateClientDto, ListClientsQueryDto, UpdateClientDto } from './client.dto';
 
@@ -13,10 +13,10 @@ export class ClientsController {
   constructor(private readonly clients: ClientsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register a client; the response shows its secret once' })
-  async create(@Body() dto: CreateClientDto): Promise<ClientView & { client_secret: string | null }> {
-    const { client, secret } = await this.clients.create(dto);
-    return { ...toClientView(client), client_secret: secret };
+  @ApiOperation({ summary: 'Register a client; the response shows its secret (and webhook secret) once' })
+  async create(@Body() dto: CreateClientDto): Promise<ClientViewWithWebhookSecret & { client_secret: string | null }> {
+    const { client, secret, webhookSecret } = await this.clients.create(dto);
+    return { ...withIssuedWebhookSecret(client, webhookSecret), client_secret: secret };
   }
 
   @Get()
@@ -32,8 +32,10 @@ export class ClientsController {
   }
 
   @Patch(':clientId')
-  async update(@Param('clientId') clientId: string, @Body() dto: UpdateClientDto): Promise<ClientView> {
-    return toClientView(await this.clients.update(clientId, dto));
+  @ApiOperation({ summary: 'Change a client; switching to webhook delivery shows the new webhook secret once' })
+  async update(@Param('clientId') clientId: string, @Body() dto: UpdateClientDto): Promise<ClientViewWithWebhookSecret> {
+    const { client, webhookSecret } = await this.clients.update(clientId, dto);
+    return withIssuedWebhookSecret(client, webhookSecret);
   }
 
   @Delete(':clientId')

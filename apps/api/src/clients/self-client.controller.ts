@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClientsService, ClientView, toClientView } from '@slo/clients';
+import { ClientsService, ClientView, ClientViewWithWebhookSecret, toClientView, withIssuedWebhookSecret } from '@slo/clients';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
 import { SelfServiceClientDto } from './client.dto';
 
@@ -19,8 +19,9 @@ export class SelfClientController {
   }
 
   @Patch()
-  @ApiOperation({ summary: 'Change own redirect URIs, web origins and logout endpoints' })
-  async update(@CurrentPrincipal() me: Principal, @Body() dto: SelfServiceClientDto): Promise<ClientView> {
-    return toClientView(await this.clients.update(me.clientId, dto));
+  @ApiOperation({ summary: 'Change own redirect URIs, web origins, logout endpoints and delivery preferences' })
+  async update(@CurrentPrincipal() me: Principal, @Body() dto: SelfServiceClientDto): Promise<ClientViewWithWebhookSecret> {
+    const { client, webhookSecret } = await this.clients.update(me.clientId, dto);
+    return withIssuedWebhookSecret(client, webhookSecret);
   }
 }

@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { findAccountWith } from './account';
 import { toOidcClientMetadata } from './client-metadata';
 import { buildOidcConfiguration } from './oidc-configuration';
+import { participationMiddleware } from './participation.middleware';
 
 export const OIDC_PROVIDER = Symbol('OIDC_PROVIDER');
 
@@ -61,6 +62,7 @@ export const oidcProviderFactory: NestProvider = {
     };
     // Every ID token carries `sid`, so relying parties can match back-channel logout tokens to sessions.
     provider.Client.prototype.includeSid = () => true;
+    provider.use(participationMiddleware(db));
     provider.on('server_error', (_ctx, err) => logger.error({ err }, `provider server_error: ${err.message}`));
     return provider;
   },

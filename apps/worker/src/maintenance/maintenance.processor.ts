@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { OutboxRelay } from '@slo/logout';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
 import { Job } from 'bullmq';
@@ -16,9 +17,13 @@ export class MaintenanceProcessor extends WorkerHost {
       if (deleted) this.logger.log(`purged ${deleted} expired provider records`);
       return { deleted };
     },
+    [MaintenanceJob.RelayOutbox]: async () => ({ requeued: await this.relay.relay() }),
   };
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly relay: OutboxRelay,
+  ) {
     super();
   }
 

@@ -13,10 +13,12 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.upsertJobScheduler(
-      MaintenanceJob.PurgeExpiredOidcState,
-      { every: this.config.worker.cleanupIntervalSeconds * 1000 },
-      { name: MaintenanceJob.PurgeExpiredOidcState, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
-    );
+    const every: Record<MaintenanceJob, number> = {
+      [MaintenanceJob.PurgeExpiredOidcState]: this.config.worker.cleanupIntervalSeconds * 1000,
+      [MaintenanceJob.RelayOutbox]: this.config.delivery.relayIntervalSeconds * 1000,
+    };
+    for (const [name, ms] of Object.entries(every)) {
+      await this.queue.upsertJobScheduler(name, { every: ms }, { name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } });
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type ClientStatus = 'active' | 'disabled';
+export type EndpointStatus = 'active' | 'disabled';
+export type DeliveryFormat = 'logout_token' | 'webhook';
+export type LogoutTokenTyp = 'logout+jwt' | 'JWT';
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** A registered client application (relying party and/or server-token holder). */
@@ -34,6 +37,35 @@ export class ClientEntity {
 
   @Column({ name: 'frontchannel_logout_uri', type: 'text', nullable: true })
   frontchannelLogoutUri: string | null;
+
+  /** How logouts reach the back-channel endpoint: an OIDC logout token, or a signed JSON webhook. */
+  @Column({ name: 'delivery_format', type: 'varchar', length: 20, default: 'logout_token' })
+  deliveryFormat: DeliveryFormat;
+
+  /** `typ` header of logout tokens (`JWT` for receivers predating Back-Channel Logout Errata 1). */
+  @Column({ name: 'logout_token_typ', type: 'varchar', length: 20, default: 'logout+jwt' })
+  logoutTokenTyp: LogoutTokenTyp;
+
+  /** Per-client overrides of DELIVERY_TIMEOUT_MS and DELIVERY_MAX_ATTEMPTS. */
+  @Column({ name: 'delivery_timeout_ms', type: 'integer', nullable: true })
+  deliveryTimeoutMs: number | null;
+
+  @Column({ name: 'delivery_max_attempts', type: 'integer', nullable: true })
+  deliveryMaxAttempts: number | null;
+
+  /** Standard Webhooks secret (`whsec_…`), sealed with the key-encryption key; only for webhook delivery. */
+  @Column({ name: 'webhook_secret_enc', type: 'text', nullable: true })
+  webhookSecretEnc: string | null;
+
+  /** The back-channel endpoint's own state: disabled (e.g. it answered 410) without disabling sign-in. */
+  @Column({ name: 'endpoint_status', type: 'varchar', length: 20, default: 'active' })
+  endpointStatus: EndpointStatus;
+
+  @Column({ name: 'endpoint_status_reason', type: 'text', nullable: true })
+  endpointStatusReason: string | null;
+
+  @Column({ name: 'endpoint_status_changed_at', type: 'timestamptz', nullable: true })
+  endpointStatusChangedAt: Date | null;
 
   @Column({ name: 'grant_types', type: 'text', array: true })
   grantTypes: string[];

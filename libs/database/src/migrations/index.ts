@@ -1,4 +1,5 @@
 // Every migration, in order. `npm run migration:generate -- <name>` appends here.
 import { InitialSchema1795671533262 } from './1795671533262-initial-schema';
+import { LogoutPipeline1795674267230 } from './1795674267230-logout-pipeline';
 
-export const MIGRATIONS = [InitialSchema1795671533262];
+export const MIGRATIONS = [InitialSchema1795671533262, LogoutPipeline1795674267230];

@@ -1,0 +1,47 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export const MAX_TARGET_CLIENTS = 100;
+
+/** A logout that happened at an external identity platform, to be told to our clients. */
+export class CreateLogoutEventDto {
+  @ApiPropertyOptional({ description: 'subject; without sid, every session of the subject is meant' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  sub?: string;
+
+  @ApiPropertyOptional({ description: 'the session that ended' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  sid?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'tell only these clients (each needs a backchannel_logout_uri); default: the clients of the session(s)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGET_CLIENTS)
+  @IsString({ each: true })
+  @Matches(/^[A-Za-z0-9._:-]{3,100}$/, { each: true, message: 'each value must be a client_id' })
+  target_clients?: string[];
+
+  @ApiPropertyOptional({ description: 'when the logout happened (ISO 8601); default: now' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  occurred_at?: string;
+}
+
+export interface LogoutEventAccepted {
+  event_id: string;
+  trigger: string;
+  sub: string | null;
+  sid: string | null;
+  occurred_at: string;
+  created_at: string;
+  deliveries: { id: string; client_id: string; sid: string | null; status: string }[];
+}

@@ -1,0 +1,53 @@
+import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { LogoutService } from '@slo/logout';
+import { AppError } from '@slo/observability';
+import type { Response } from 'express';
+import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
+import { CreateLogoutEventDto, LogoutEventAccepted } from './logout-event.dto';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Ingestion for external identity platforms (scope `logout:emit`). */
+@ApiTags('logout-events')
+@ApiBearerAuth()
+@Controller('v1/logout-events')
+export class LogoutEventsController {
+  constructor(private readonly logouts: LogoutService) {}
+
+  @Post()
+  @HttpCode(202)
+  @RequireScopes('logout:emit')
+  @ApiOperation({ summary: 'Record a logout from an external identity platform; its deliveries start at once' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same event; other body: 409' })
+  async create(
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: CreateLogoutEventDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<LogoutEventAccepted> {
+    if (!dto.sub && !dto.sid) throw AppError.validation('sub', 'sub, sid or both are required');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw AppError.validation('Idempotency-Key', 'must be 1-255 visible ASCII characters');
+    }
+    const { event, deliveries, replayed } = await this.logouts.record({
+      trigger: 'external',
+      sub: dto.sub ?? null,
+      sid: dto.sid ?? null,
+      initiatorClientId: me.clientId,
+      targetClientIds: dto.target_clients,
+      idempotencyKey: idempotencyKey ?? null,
+      occurredAt: dto.occurred_at ? new Date(dto.occurred_at) : undefined,
+    });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return {
+      event_id: event.id,
+      trigger: event.trigger,
+      sub: event.sub,
+      sid: event.sid,
+      occurred_at: event.occurredAt.toISOString(),
+      created_at: event.createdAt.toISOString(),
+      deliveries: deliveries.map((d) => ({ id: d.id, client_id: d.clientId, sid: d.sid || null, status: d.status })),
+    };
+  }
+}

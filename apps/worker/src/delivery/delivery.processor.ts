@@ -1,0 +1,23 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { DeliveryService } from '@slo/delivery';
+import { DeliveryJob, DeliveryJobData, QueueName } from '@slo/queue';
+import { DelayedError, Job } from 'bullmq';
+
+/**
+ * Delivery jobs: one run of DeliveryService per job. A retry, or a send held back by the circuit
+ * breaker or the endpoint limit, moves the same job (same id) back to the delayed set.
+ */
+@Processor(QueueName.Delivery, { concurrency: 1 })
+export class DeliveryProcessor extends WorkerHost {
+  constructor(private readonly deliveries: DeliveryService) {
+    super();
+  }
+
+  async process(job: Job<DeliveryJobData>, token?: string): Promise<unknown> {
+    if (job.name !== DeliveryJob.Deliver) throw new Error(`no handler for delivery job ${job.name}`);
+    const result = await this.deliveries.run(job.data.deliveryId, job.data.clientId);
+    if (result.kind === 'finished') return { status: result.status };
+    await job.moveToDelayed(result.at, token);
+    throw new DelayedError();
+  }
+}

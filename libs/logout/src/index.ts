@@ -1,0 +1,5 @@
+export * from './delivery-plan';
+export * from './logout-request';
+export * from './logout.module';
+export * from './logout.service';
+export * from './outbox-relay.service';
