@@ -121,9 +121,14 @@ export const ENV_VARS = {
     parse: int(10, 3600000),
   },
   DELIVERY_BACKOFF_MAX_MS: {
-    description: 'largest retry delay ceiling, also the most a Retry-After header can ask for',
+    description: 'largest retry delay ceiling (the default schedule spans about a day over 20 attempts)',
     default: '14400000',
     parse: int(10, 86400000),
+  },
+  DELIVERY_RETRY_AFTER_MAX_MS: {
+    description: 'longest wait a Retry-After header of a receiver is honoured with (shorter waits than 1 s become 1 s)',
+    default: '3600000',
+    parse: int(1000, 86400000),
   },
   DELIVERY_CONCURRENCY: {
     description: 'deliveries one worker process sends at once',
@@ -187,6 +192,7 @@ export interface AppConfig {
     maxAttempts: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
+    retryAfterMaxMs: number;
     concurrency: number;
     endpointConcurrency: number;
     breakerThreshold: number;
@@ -252,6 +258,7 @@ export function parseConfig(env: Env): AppConfig {
       maxAttempts: v.DELIVERY_MAX_ATTEMPTS!,
       backoffBaseMs: v.DELIVERY_BACKOFF_BASE_MS!,
       backoffMaxMs: v.DELIVERY_BACKOFF_MAX_MS!,
+      retryAfterMaxMs: v.DELIVERY_RETRY_AFTER_MAX_MS!,
       concurrency: v.DELIVERY_CONCURRENCY!,
       endpointConcurrency: v.DELIVERY_ENDPOINT_CONCURRENCY!,
       breakerThreshold: v.BREAKER_FAILURE_THRESHOLD!,

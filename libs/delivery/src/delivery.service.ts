@@ -42,8 +42,8 @@ const RECORD_SQL = `
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
   )
   UPDATE deliveries
-     SET status = $11, attempts = $3, next_attempt_at = $12, lease_until = NULL, last_attempt_at = $5,
-         last_status_code = $7, last_error = $8, delivered_at = CASE WHEN $11 = 'delivered' THEN now() ELSE delivered_at END,
+     SET status = $11::varchar, attempts = $3, next_attempt_at = $12, lease_until = NULL, last_attempt_at = $5,
+         last_status_code = $7, last_error = $8, delivered_at = CASE WHEN $11::varchar = 'delivered' THEN now() ELSE delivered_at END,
          updated_at = now()
    WHERE id = $2`;
 
@@ -121,7 +121,17 @@ export class DeliveryService implements OnModuleDestroy {
         );
         return { kind: 'finished', status: 'skipped' };
       }
-      return await this.attempt(claimed, trigger);
+      return await this.attempt(claimed, trigger).catch(async (err: unknown) => {
+        // Give the claim back so BullMQ's retry of this job (or the relay) can run it again at once.
+        await this.db
+          .query(
+            `UPDATE deliveries SET status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, lease_until = NULL
+              WHERE id = $1 AND status = 'delivering'`,
+            [deliveryId],
+          )
+          .catch(() => undefined);
+        throw err;
+      });
     } finally {
       await admission.release();
     }
@@ -176,7 +186,7 @@ export class DeliveryService implements OnModuleDestroy {
     else {
       [status, outcome] = ['retrying', 'retry'];
       const backoff = this.config.delivery;
-      const asked = result.ok ? retryAfterMs(result.retryAfter, backoff.backoffMaxMs) : null;
+      const asked = result.ok ? retryAfterMs(result.retryAfter, backoff.retryAfterMaxMs) : null;
       nextAt = Date.now() + (asked ?? retryDelayMs(number, { baseMs: backoff.backoffBaseMs, maxMs: backoff.backoffMaxMs }));
     }
     const errorClass = describeFailure(result);

@@ -15,9 +15,15 @@ export type Admission =
   | { admitted: true; release: () => Promise<void> }
   | { admitted: false; reason: 'breaker_open' | 'endpoint_busy'; retryAt: number };
 
+/** How soon a send held back by the endpoint limit looks again (plus jitter added by the caller). */
+const BUSY_RECHECK_MS = 100;
+/** How soon sends held back by a half-open breaker look again (the probe's answer usually arrives sooner). */
+const PROBE_RECHECK_MS = 1000;
+
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-// KEYS[1] breaker hash, KEYS[2] slot zset. ARGV: now, slot lease ms, limit, member, probe lease ms.
+// KEYS[1] breaker hash, KEYS[2] slot zset. ARGV: now, slot lease ms, limit, member, probe lease ms,
+// how soon to look again while a probe is in flight.
 // The breaker is checked first: while open nothing is sent; once the open period is over one
 // probe at a time goes through (half-open). Then a slot is taken if one is free.
 const ADMIT = `
@@ -27,14 +33,11 @@ local probe = 0
 if openUntil > 0 then
   if now < openUntil then return {0, 'breaker_open', openUntil} end
   local probeUntil = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
-  if now < probeUntil then return {0, 'breaker_open', probeUntil} end
+  if now < probeUntil then return {0, 'breaker_open', math.min(probeUntil, now + tonumber(ARGV[6]))} end
   probe = 1
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {0, 'endpoint_busy', tonumber(first[2])}
-end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return {0, 'endpoint_busy', 0} end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[4])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
 if probe == 1 then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[5])) end
@@ -98,11 +101,16 @@ export class EndpointGuard {
       this.s.concurrency,
       member,
       leaseMs,
+      PROBE_RECHECK_MS,
     )) as [number, string, number];
     if (ok === 1) {
       return { admitted: true, release: async () => void (await this.redis.zrem(this.slotsKey(clientId), member)) };
     }
-    return { admitted: false, reason: reason as 'breaker_open' | 'endpoint_busy', retryAt: Math.max(at, now) };
+    if (reason === 'endpoint_busy') {
+      // Slots free up when sends finish; look again shortly rather than waiting for a lease to lapse.
+      return { admitted: false, reason: 'endpoint_busy', retryAt: now + BUSY_RECHECK_MS };
+    }
+    return { admitted: false, reason: 'breaker_open', retryAt: Math.max(at, now) };
   }
 
   /** Feeds a send's result to the breaker: a failure that suggests the endpoint is down, or a sign of life. */

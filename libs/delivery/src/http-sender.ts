@@ -78,7 +78,10 @@ export class HttpSender {
         agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
       });
-      const deadline = setTimeout(() => request.destroy(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+      const deadline = setTimeout(
+        () => request.destroy(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
+        req.timeoutMs,
+      );
       request.on('error', fail);
       request.on('response', (res) => {
         const chunks: Buffer[] = [];

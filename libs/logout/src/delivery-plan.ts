@@ -61,7 +61,8 @@ export function planDeliveries(input: PlanInput): PlannedDelivery[] {
     if (input.sid !== null) {
       plan.push({ clientId, sub: subOf(sessions[0]), sid: input.sid, status, lastError });
     } else if (client.sessionRequired && sessions.length > 0) {
-      for (const sid of new Set(sessions.map((s) => s.sid))) plan.push({ clientId, sub: subOf(sessions[0]), sid, status, lastError });
+      for (const sid of new Set(sessions.map((s) => s.sid)))
+        plan.push({ clientId, sub: subOf(sessions[0]), sid, status, lastError });
     } else {
       plan.push({ clientId, sub: subOf(sessions[0]), sid: '', status, lastError });
     }

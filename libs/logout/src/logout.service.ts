@@ -70,7 +70,8 @@ export class LogoutService {
       if (replay) return replay;
     }
     const sid = req.sid ?? null;
-    const ended = req.trigger === 'external' ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid);
+    const ended =
+      req.trigger === 'external' ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid);
     const participants: Participant[] = await tx.query(
       `SELECT client_id AS "clientId", sid, sub FROM session_clients
        WHERE sid = ANY($1) OR ($2::varchar IS NOT NULL AND $3::boolean AND sub = $2)`,

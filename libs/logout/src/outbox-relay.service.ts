@@ -41,7 +41,9 @@ export class OutboxRelay {
       if (!rows.length) break;
       after = rows[rows.length - 1].id;
       const states = await Promise.all(rows.map((r) => this.queue.getJobState(r.id)));
-      const missing = rows.filter((_, i) => !['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]));
+      const missing = rows.filter(
+        (_, i) => !['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]),
+      );
       for (const [i, r] of rows.entries()) {
         if (states[i] === 'failed' || states[i] === 'completed') await this.queue.remove(r.id);
       }

@@ -1,7 +1,14 @@
 import type { EntityManager } from 'typeorm';
 
 /** Provider models that belong to a user (ended with "every session of the subject"). */
-const USER_TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Grant', 'DeviceCode', 'BackchannelAuthenticationRequest'];
+const USER_TOKEN_MODELS = [
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'Grant',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+];
 
 interface EndedSessions {
   /** The sessions that ended (the `sid` of ID tokens). */
@@ -21,11 +28,15 @@ interface SessionPayload {
  * every session of `sub` ends and every token of `sub` is revoked (all devices).
  */
 export async function endSessions(tx: EntityManager, sub: string | null, sid: string | null): Promise<EndedSessions> {
-  const rows: { uid: string; payload: SessionPayload }[] = sid
-    ? await tx.query(`DELETE FROM oidc_payloads WHERE model = 'Session' AND uid = $1 RETURNING uid, payload`, [sid])
-    : await tx.query(`DELETE FROM oidc_payloads WHERE model = 'Session' AND payload->>'accountId' = $1 RETURNING uid, payload`, [
-        sub,
-      ]);
+  // TypeORM answers a DELETE ... RETURNING with [rows, affected].
+  const [rows] = (
+    sid
+      ? await tx.query(`DELETE FROM oidc_payloads WHERE model = 'Session' AND uid = $1 RETURNING uid, payload`, [sid])
+      : await tx.query(
+          `DELETE FROM oidc_payloads WHERE model = 'Session' AND payload->>'accountId' = $1 RETURNING uid, payload`,
+          [sub],
+        )
+  ) as [{ uid: string; payload: SessionPayload }[], number];
   const grantIds = rows.flatMap((r) =>
     Object.values(r.payload.authorizations ?? {})
       .map((a) => a.grantId)

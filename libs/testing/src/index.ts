@@ -3,3 +3,5 @@ export * from './pg';
 export * from './test-env';
 export * from './test-stack';
 export * from './wait-for';
+export * from './oidc-sign-in';
+export * from './receiver';

@@ -14,6 +14,11 @@ import { participationMiddleware } from './participation.middleware';
 
 export const OIDC_PROVIDER = Symbol('OIDC_PROVIDER');
 
+interface SessionWithSid {
+  uid: string;
+  sidFor(clientId: string, value?: string): string | undefined;
+}
+
 /** Reads clients from the registry, so a client registered through the api can log users in at once. */
 class ClientRegistryAdapter implements Partial<Adapter> {
   constructor(private readonly clients: ClientsService) {}
@@ -62,6 +67,11 @@ export const oidcProviderFactory: NestProvider = {
     };
     // Every ID token carries `sid`, so relying parties can match back-channel logout tokens to sessions.
     provider.Client.prototype.includeSid = () => true;
+    // One `sid` per identity session, shared by all its clients (oidc-provider would mint one per client):
+    // a logout then names one session everywhere, and participation is recorded under that one id.
+    provider.Session.prototype.ensureClientContainer = function ensure(this: SessionWithSid, clientId: string) {
+      if (!this.sidFor(clientId)) this.sidFor(clientId, this.uid);
+    };
     provider.use(participationMiddleware(db));
     provider.on('server_error', (_ctx, err) => logger.error({ err }, `provider server_error: ${err.message}`));
     return provider;

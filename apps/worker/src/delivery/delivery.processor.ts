@@ -1,4 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
 import { DeliveryService } from '@slo/delivery';
 import { DeliveryJob, DeliveryJobData, QueueName } from '@slo/queue';
 import { DelayedError, Job } from 'bullmq';
@@ -9,6 +10,8 @@ import { DelayedError, Job } from 'bullmq';
  */
 @Processor(QueueName.Delivery, { concurrency: 1 })
 export class DeliveryProcessor extends WorkerHost {
+  private readonly logger = new Logger(DeliveryProcessor.name);
+
   constructor(private readonly deliveries: DeliveryService) {
     super();
   }
@@ -19,5 +22,11 @@ export class DeliveryProcessor extends WorkerHost {
     if (result.kind === 'finished') return { status: result.status };
     await job.moveToDelayed(result.at, token);
     throw new DelayedError();
+  }
+
+  /** A run that crashed (database down, a bug): BullMQ retries it; the relay takes over if it gives up. */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<DeliveryJobData> | undefined, err: Error): void {
+    this.logger.error({ err, deliveryId: job?.data.deliveryId, attemptsMade: job?.attemptsMade }, 'delivery job failed');
   }
 }

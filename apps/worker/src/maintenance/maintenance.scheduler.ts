@@ -1,24 +1,50 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { Queue } from 'bullmq';
 
-/** Registers the periodic maintenance jobs (idempotent: one scheduler per job, whatever the worker count). */
+/**
+ * Registers the periodic maintenance jobs (idempotent: one scheduler per job, whatever the worker
+ * count), and checks every minute (more often with a short relay interval) that they still
+ * exist, so a Redis that lost its data — restart without persistence, FLUSHALL — gets its
+ * schedules back, and with them the outbox relay, without a worker restart.
+ */
 @Injectable()
-export class MaintenanceScheduler implements OnApplicationBootstrap {
+export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MaintenanceScheduler.name);
+  private timer?: NodeJS.Timeout;
+
   constructor(
     @InjectQueue(QueueName.Maintenance) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.register(false);
+    const refreshMs = Math.min(60, this.config.delivery.relayIntervalSeconds) * 1000;
+    this.timer = setInterval(() => {
+      this.register(true).catch((err: unknown) => this.logger.warn({ err }, 'could not refresh the maintenance schedules'));
+    }, refreshMs);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async register(onlyMissing: boolean): Promise<void> {
     const every: Record<MaintenanceJob, number> = {
       [MaintenanceJob.PurgeExpiredOidcState]: this.config.worker.cleanupIntervalSeconds * 1000,
       [MaintenanceJob.RelayOutbox]: this.config.delivery.relayIntervalSeconds * 1000,
     };
     for (const [name, ms] of Object.entries(every)) {
-      await this.queue.upsertJobScheduler(name, { every: ms }, { name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } });
+      if (onlyMissing && (await this.queue.getJobScheduler(name))) continue;
+      if (onlyMissing) this.logger.warn(`maintenance schedule ${name} was missing from Redis; registered again`);
+      await this.queue.upsertJobScheduler(
+        name,
+        { every: ms },
+        { name, data: {}, opts: { removeOnComplete: 100, removeOnFail: 500 } },
+      );
     }
   }
 }
