@@ -143,6 +143,13 @@ describe('client registry through the api', () => {
     ['unknown grant type', { grant_types: ['password'] }, 'grant_types'],
     ['unknown server scope', { server_scopes: ['root'] }, 'server_scopes'],
     ['authorization_code without redirect URIs', { grant_types: ['authorization_code'] }, 'redirect_uris'],
+    ['an unknown delivery format', { delivery_format: 'carrier-pigeon' }, 'delivery_format'],
+    ['a null delivery format', { delivery_format: null }, 'delivery_format'],
+    ['an unknown logout token typ', { logout_token_typ: 'none' }, 'logout_token_typ'],
+    ['a delivery timeout below 100 ms', { delivery_timeout_ms: 5 }, 'delivery_timeout_ms'],
+    ['a fractional attempt count', { delivery_max_attempts: 1.5 }, 'delivery_max_attempts'],
+    ['a null grant type list', { grant_types: null }, 'grant_types'],
+    ['a null client name', { client_name: null }, 'client_name'],
   ];
 
   it.each(hostile)('refuses %s with a 400 naming the field and writes nothing', async (_name, fields, field) => {
@@ -154,6 +161,12 @@ describe('client registry through the api', () => {
     expect(body.details.map((d) => d.field)).toContain(field);
     expect(body.message).toContain(field);
     expect((await call('GET', `/v1/clients/${clientId}`)).status).toBe(404);
+  });
+
+  it('requires a client name', async () => {
+    const res = await call('POST', '/v1/clients', { redirect_uris: ['https://a.example.com/cb'] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { details: { field: string }[] }).details.map((d) => d.field)).toContain('client_name');
   });
 
   it('refuses hostile updates without changing the stored client', async () => {

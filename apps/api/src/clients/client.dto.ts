@@ -28,12 +28,18 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
+
+/** May be left out, but not sent as null (null is only meaningful for the nullable URI and override fields). */
+function Omittable(): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined);
+}
 
 /** An optional list of at most MAX_URIS strings of at most MAX_URI_LENGTH (the URI rules apply in the service). */
 function OptionalUriList(): PropertyDecorator {
   return applyDecorators(
-    IsOptional(),
+    Omittable(),
     IsArray(),
     ArrayMaxSize(MAX_URIS),
     IsString({ each: true }),
@@ -68,7 +74,7 @@ export class SelfServiceClientDto {
   backchannel_logout_uri?: string | null;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   backchannel_logout_session_required?: boolean;
 
@@ -83,12 +89,12 @@ export class SelfServiceClientDto {
     default: 'logout_token',
     description: 'logout_token: OIDC Back-Channel Logout; webhook: JSON signed per Standard Webhooks (secret shown once)',
   })
-  @IsOptional()
+  @Omittable()
   @IsIn(DELIVERY_FORMATS)
   delivery_format?: DeliveryFormat;
 
   @ApiPropertyOptional({ enum: LOGOUT_TOKEN_TYPS, default: 'logout+jwt', description: 'JWT for receivers predating Errata 1' })
-  @IsOptional()
+  @Omittable()
   @IsIn(LOGOUT_TOKEN_TYPS)
   logout_token_typ?: LogoutTokenTyp;
 
@@ -107,38 +113,41 @@ export class SelfServiceClientDto {
   delivery_max_attempts?: number | null;
 }
 
-export class UpdateClientDto extends SelfServiceClientDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  client_name?: string;
-
+/** Fields only operators set: grants, authentication, scopes, algorithm. */
+class OperatorClientDto extends SelfServiceClientDto {
   @ApiPropertyOptional({ enum: GRANT_TYPES, isArray: true })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @IsIn(GRANT_TYPES, { each: true })
   grant_types?: GrantType[];
 
   @ApiPropertyOptional({ enum: AUTH_METHODS })
-  @IsOptional()
+  @Omittable()
   @IsIn(AUTH_METHODS)
   token_endpoint_auth_method?: TokenEndpointAuthMethod;
 
   @ApiPropertyOptional({ enum: SERVER_SCOPES, isArray: true, description: 'scopes the client may obtain in server tokens' })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @IsIn(SERVER_SCOPES, { each: true })
   server_scopes?: ServerScope[];
 
   @ApiPropertyOptional({ enum: ID_TOKEN_ALGS })
-  @IsOptional()
+  @Omittable()
   @IsIn(ID_TOKEN_ALGS)
   id_token_signed_response_alg?: (typeof ID_TOKEN_ALGS)[number];
 }
 
-export class CreateClientDto extends UpdateClientDto {
+export class UpdateClientDto extends OperatorClientDto {
+  @ApiPropertyOptional()
+  @Omittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  client_name?: string;
+}
+
+export class CreateClientDto extends OperatorClientDto {
   @ApiPropertyOptional({ description: 'chosen client_id (3-100 of A-Z a-z 0-9 . _ : -); generated when absent' })
   @IsOptional()
   @IsString()
@@ -149,7 +158,7 @@ export class CreateClientDto extends UpdateClientDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  declare client_name: string;
+  client_name!: string;
 }
 
 export class ListClientsQueryDto {
