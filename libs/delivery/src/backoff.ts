@@ -23,7 +23,8 @@ export function retryAfterMs(header: string | null, maxMs: number, now = Date.no
   let ms: number;
   if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
   else {
-    const at = Date.parse(trimmed);
+    // An HTTP-date names a weekday and month; anything else (e.g. "-5") is unreadable.
+    const at = /^[A-Za-z]{3}, /.test(trimmed) ? Date.parse(trimmed) : NaN;
     if (Number.isNaN(at)) return null;
     ms = at - now;
   }

@@ -28,6 +28,12 @@ class DeadlineError extends Error {
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+/** The resolver (dns.lookup's signature); replaceable so tests can play a DNS server that lies. */
+export type Resolve = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
 
 /**
  * The outbound HTTP client of the back channel: pooled keep-alive connections, one deadline for
@@ -38,7 +44,10 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 export class HttpSender {
   private readonly agents: { http: http.Agent; https: https.Agent };
 
-  constructor(private readonly policy: AddressPolicy) {
+  constructor(
+    private readonly policy: AddressPolicy,
+    private readonly resolve: Resolve = dnsLookup as Resolve,
+  ) {
     const lookup = this.guardedLookup.bind(this);
     const common = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 512, scheduling: 'lifo' as const, lookup };
     this.agents = { http: new http.Agent(common), https: new https.Agent(common) };
@@ -49,6 +58,7 @@ export class HttpSender {
     const elapsed = () => Math.round(performance.now() - started);
     return new Promise((resolve) => {
       let settled = false;
+      let deadline: NodeJS.Timeout | undefined;
       const finish = (r: SendResult) => {
         if (settled) return;
         settled = true;
@@ -78,7 +88,7 @@ export class HttpSender {
         agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
       });
-      const deadline = setTimeout(
+      deadline = setTimeout(
         () => request.destroy(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
         req.timeoutMs,
       );
@@ -116,7 +126,7 @@ export class HttpSender {
   }
 
   private guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-    dnsLookup(hostname, { ...options }, (err, address, family) => {
+    this.resolve(hostname, { ...options }, (err, address, family) => {
       if (err) return callback(err, '');
       const addresses = Array.isArray(address) ? address : [{ address, family }];
       const blocked = addresses.find((a) => !this.policy.isAllowedAddress(a.address));
