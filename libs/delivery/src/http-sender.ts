@@ -58,11 +58,12 @@ export class HttpSender {
     const elapsed = () => Math.round(performance.now() - started);
     return new Promise((resolve) => {
       let settled = false;
-      let deadline: NodeJS.Timeout | undefined;
+      // Set once the request exists; an early refusal settles before there is a timer.
+      const timer: { deadline?: NodeJS.Timeout } = {};
       const finish = (r: SendResult) => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadline);
+        clearTimeout(timer.deadline);
         resolve(r);
       };
       const fail = (err: NodeJS.ErrnoException) =>
@@ -88,7 +89,7 @@ export class HttpSender {
         agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
       });
-      deadline = setTimeout(
+      timer.deadline = setTimeout(
         () => request.destroy(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
         req.timeoutMs,
       );
