@@ -28,18 +28,21 @@ export class OutboxRelay {
   async relay(): Promise<number> {
     const graceSeconds = this.config.delivery.relayIntervalSeconds;
     let requeued = 0;
-    let after = '00000000-0000-0000-0000-000000000000';
+    let after: { at: Date; id: string } = { at: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
     for (;;) {
-      const rows: { id: string; client_id: string }[] = await this.db.query(
-        `SELECT id, client_id FROM deliveries
-          WHERE id > $1
-            AND ((status IN ('pending', 'retrying') AND next_attempt_at < now() - make_interval(secs => $2))
-                 OR (status = 'delivering' AND lease_until < now()))
-          ORDER BY id LIMIT $3`,
-        [after, graceSeconds, BATCH],
+      // Served by the partial index on open deliveries (deliveries_open_due_idx): delivered history is never scanned.
+      const rows: { id: string; client_id: string; next_attempt_at: Date }[] = await this.db.query(
+        `SELECT id, client_id, next_attempt_at FROM deliveries
+          WHERE status IN ('pending', 'delivering', 'retrying')
+            AND next_attempt_at < now() - make_interval(secs => $3)
+            AND (status <> 'delivering' OR lease_until < now())
+            AND (next_attempt_at, id) > ($1::timestamptz, $2::uuid)
+          ORDER BY next_attempt_at, id LIMIT $4`,
+        [after.at, after.id, graceSeconds, BATCH],
       );
       if (!rows.length) break;
-      after = rows[rows.length - 1].id;
+      const last = rows[rows.length - 1];
+      after = { at: last.next_attempt_at, id: last.id };
       const states = await Promise.all(rows.map((r) => this.queue.getJobState(r.id)));
       const missing = rows.filter(
         (_, i) => !['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'].includes(states[i]),
