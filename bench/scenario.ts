@@ -1,0 +1,262 @@
+import type { AppConfig } from '@slo/config';
+import Redis from 'ioredis';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CeilingJob, CeilingResult } from './ceiling-client';
+import { cpuBetween, sampleCpu } from './cpu';
+import type { BenchOptions, ScenarioName } from './options';
+import { emitEvents, pad, waitDelivered } from './drive';
+import { DeadEndpoint, ExtraEndpoint, ReceiverPool, SlowEndpoint } from './receivers';
+import { createDatabase, dropDatabase, purgeRedis, ROOT, scenarioEnv, startEmitter, withPg, Workers } from './stack';
+import { latencySummary } from './stats';
+
+export interface ScenarioSpec {
+  name: ScenarioName;
+  alg: 'ES256' | 'RS256';
+  /** One more client, targeted by every event, whose endpoint never answers or answers slowly. */
+  extra: 'dead' | 'slow' | null;
+  ceiling: boolean;
+}
+
+type Cpu = ReturnType<typeof cpuBetween>;
+
+export interface ScenarioResult {
+  spec: ScenarioSpec;
+  /** Deliveries to healthy endpoints (the ones waited for). */
+  deliveries: number;
+  emitSeconds: number;
+  /** First event accepted → last healthy delivery's delivered_at. */
+  pipelineSeconds: number;
+  /** Start of emission → the poll that saw every healthy delivery delivered. */
+  wallSeconds: number;
+  latency: { p50: number; p99: number; max: number; count: number };
+  duplicates: number;
+  healthyRetried: number;
+  redisCommandsPerDelivery: number;
+  pgTransactionsPerDelivery: number;
+  cpu: Cpu;
+  /** The extra endpoint: requests (connections when dead), recorded attempts, its deliveries' states at the end. */
+  extra?: { requests: number; attempts: number; statuses: Record<string, number> };
+  ceiling?: CeilingResult & { bodyBytes: number; cpu: Cpu };
+}
+
+/** The running scenario's cleanup, for an interrupted run. */
+let activeCleanup: (() => Promise<void>) | null = null;
+export const cleanupActiveScenario = () => activeCleanup?.() ?? Promise.resolve();
+
+const EXTRA_CLIENT = 'bench-extra';
+/** The worker's request headers (libs/delivery/src/delivery-request.ts), for the ceiling client. */
+const SENDER_HEADERS = {
+  'content-type': 'application/x-www-form-urlencoded',
+  accept: 'application/json',
+  'user-agent': 'slo-coordinator/1 (back-channel logout)',
+};
+
+async function redisCommands(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? NaN);
+  } finally {
+    await redis.quit();
+  }
+}
+
+async function pgCommits(adminUrl: string, db: string): Promise<number> {
+  return withPg(adminUrl, async (c) => {
+    const { rows } = await c.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db]);
+    return Number(rows[0]?.n ?? NaN);
+  });
+}
+
+async function runCeiling(job: CeilingJob): Promise<{ result: CeilingResult; cpu: Cpu }> {
+  const child = fork(resolve(__dirname, 'ceiling-client.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+  const early = exited.then(() => Promise.reject(new Error('the ceiling client exited early')));
+  early.catch(() => undefined);
+  const next = () => Promise.race([once(child, 'message').then(([m]) => m as unknown), early]);
+  try {
+    if ((await next()) !== 'ready') throw new Error('the ceiling client did not start');
+    const before = sampleCpu({ ceiling: [child.pid!], bench: [process.pid] });
+    const answer = next();
+    child.send(job);
+    const result = (await answer) as CeilingResult;
+    const cpu = cpuBetween(before, sampleCpu({ ceiling: [child.pid!], bench: [process.pid] }));
+    await exited;
+    return { result, cpu };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/**
+ * One scenario from scratch: its own database and queue prefix, K clients on loopback receivers
+ * (plus, in some scenarios, one endpoint that never answers or answers slowly), the real worker,
+ * a warm-up, then E events emitted through LogoutService.record and a wait until every healthy
+ * delivery is `delivered` in PostgreSQL. The es256 scenario then measures the plain-client ceiling.
+ */
+export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: BenchOptions): Promise<ScenarioResult> {
+  const log = (msg: string) => process.stderr.write(`[${spec.name}] ${msg}\n`);
+  const s = scenarioEnv(base, spec.name, {
+    DELIVERY_CONCURRENCY: String(opts.concurrency),
+    DELIVERY_ENDPOINT_CONCURRENCY: String(opts.endpointConcurrency),
+    DELIVERY_TIMEOUT_MS: String(opts.timeoutMs),
+    ...opts.env,
+  });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let cleaning: Promise<void> | null = null;
+  // One cleanup, whoever asks first (the scenario's end, or an interrupt) and whoever waits.
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const fn of cleanups.splice(0).reverse()) await fn().catch((err: unknown) => log(`cleanup: ${String(err)}`));
+    })());
+  activeCleanup = cleanup;
+  try {
+    cleanups.push(
+      () => dropDatabase(s),
+      () => purgeRedis(s.config.redis.url, s.prefix),
+    );
+    await createDatabase(s);
+    const receivers = await ReceiverPool.start(opts.receivers);
+    cleanups.push(() => receivers.close());
+    const extra: ExtraEndpoint | null =
+      spec.extra === 'dead' ? await DeadEndpoint.start() : spec.extra === 'slow' ? await SlowEndpoint.start(opts.slowMs) : null;
+    if (extra) cleanups.push(() => extra.close());
+    const emitter = await startEmitter(s.config);
+    cleanups.push(() => emitter.close());
+    await emitter.keys.ensureActiveKeys();
+
+    const healthy = Array.from({ length: opts.clients }, (_, i) => `bench-client-${pad(i, 4)}`);
+    for (const [i, clientId] of healthy.entries()) {
+      await emitter.clients.create({
+        client_id: clientId,
+        client_name: clientId,
+        grant_types: ['client_credentials'],
+        backchannel_logout_uri: receivers.uriFor(i, clientId),
+        id_token_signed_response_alg: spec.alg,
+      });
+    }
+    if (extra) {
+      await emitter.clients.create({
+        client_id: EXTRA_CLIENT,
+        client_name: EXTRA_CLIENT,
+        grant_types: ['client_credentials'],
+        backchannel_logout_uri: extra.url,
+        id_token_signed_response_alg: spec.alg,
+      });
+    }
+    const targets = extra ? [...healthy, EXTRA_CLIENT] : healthy;
+    const expected = healthy.length * opts.events;
+    const warmup = healthy.length * opts.warmupEvents;
+
+    log(`starting ${opts.workers} worker process(es)`);
+    const workers = await Workers.start(s.env, opts.workers, opts.cpuProf);
+    cleanups.push(() => workers.stop());
+    const deadline = Date.now() + opts.maxWaitSeconds * 1000;
+    const wait = (n: number) =>
+      waitDelivered(s.config.database.url, { expected: n, excludeClient: EXTRA_CLIENT, deadline, workers, log });
+    const [redisBefore, pgBefore] = [await redisCommands(s.config.redis.url), await pgCommits(s.adminUrl, s.dbName)];
+    let polls = 0;
+    if (warmup) {
+      // Warm-up (healthy clients only, not measured): JIT, pools, connections, the worker's key cache.
+      log(`warm-up: ${opts.warmupEvents} events × ${healthy.length} clients`);
+      await emitEvents(emitter.logout, { first: 0, count: opts.warmupEvents, targets: healthy, rate: 0, concurrency: 1 });
+      polls += (await wait(warmup)).polls;
+      receivers.reset();
+    }
+
+    const cpuBefore = sampleCpu({ worker: workers.pids, bench: [process.pid] });
+    log(`emitting ${opts.events} events × ${targets.length} clients (${opts.rate ? `${opts.rate} events/s` : 'burst'})`);
+    const started = Date.now();
+    const accepted = await emitEvents(emitter.logout, {
+      first: opts.warmupEvents,
+      count: opts.events,
+      targets,
+      rate: opts.rate,
+      concurrency: opts.emitConcurrency,
+    });
+    const emitSeconds = (Date.now() - started) / 1000;
+    log(`emitted in ${emitSeconds.toFixed(1)} s; waiting for ${expected} deliveries`);
+    const done = await wait(warmup + expected);
+    polls += done.polls;
+    const cpu = cpuBetween(cpuBefore, sampleCpu({ worker: workers.pids, bench: [process.pid] }));
+    const redisAfter = await redisCommands(s.config.redis.url);
+    const facts = await withPg(s.config.database.url, async (c) => {
+      const retried = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM deliveries WHERE client_id <> $1 AND attempts > 1`,
+        [EXTRA_CLIENT],
+      );
+      const extraAttempts = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.client_id = $1`,
+        [EXTRA_CLIENT],
+      );
+      const extraStatuses = await c.query<{ status: string; n: string }>(
+        `SELECT status, count(*) AS n FROM deliveries WHERE client_id = $1 GROUP BY status`,
+        [EXTRA_CLIENT],
+      );
+      return {
+        retried: Number(retried.rows[0].n),
+        extraAttempts: Number(extraAttempts.rows[0].n),
+        extraStatuses: Object.fromEntries(extraStatuses.rows.map((r) => [r.status, Number(r.n)])),
+      };
+    });
+    await workers.stop();
+    await emitter.close();
+    // Ended backends flush their statistics; the poll's and the queries' above own transactions are not the pipeline's.
+    await new Promise((r) => setTimeout(r, 1000));
+    const pgTransactions = (await pgCommits(s.adminUrl, s.dbName)) - pgBefore - polls - 3;
+
+    const latencies: number[] = [];
+    const csv = ['client,sub,accepted_ms,receipt_ms,latency_ms'];
+    for (const [key, at] of receivers.receipts) {
+      const [clientId, sub] = key.split(' ');
+      if (clientId === EXTRA_CLIENT || !accepted.has(sub)) continue;
+      latencies.push(at - accepted.get(sub)!);
+      csv.push(`${clientId},${sub},${accepted.get(sub)! - started},${at - started},${at - accepted.get(sub)!}`);
+    }
+    if (opts.latencyCsv) {
+      mkdirSync(opts.latencyCsv, { recursive: true });
+      writeFileSync(join(opts.latencyCsv, `${spec.name}.csv`), csv.join('\n') + '\n');
+    }
+    const result: ScenarioResult = {
+      spec,
+      deliveries: expected,
+      emitSeconds,
+      pipelineSeconds: (done.lastDeliveredMs - Math.min(...accepted.values())) / 1000,
+      wallSeconds: (done.seenAt - started) / 1000,
+      latency: latencySummary(latencies),
+      duplicates: receivers.duplicates,
+      healthyRetried: facts.retried,
+      redisCommandsPerDelivery: (redisAfter - redisBefore) / (warmup + expected),
+      pgTransactionsPerDelivery: pgTransactions / (warmup + expected),
+      cpu,
+      extra: extra ? { requests: extra.requests, attempts: facts.extraAttempts, statuses: facts.extraStatuses } : undefined,
+    };
+    if (latencies.length !== expected) log(`warning: ${latencies.length} receipts matched for ${expected} deliveries`);
+
+    if (spec.ceiling) {
+      if (!receivers.sampleBody) throw new Error('no request body was received to replay');
+      receivers.recording = false;
+      const total = expected;
+      log(`ceiling: ${total} POSTs of ${receivers.sampleBody.length} bytes, ${opts.concurrency * opts.workers} in flight`);
+      const { result: ceiling, cpu: ceilingCpu } = await runCeiling({
+        urls: healthy.map((id, i) => receivers.uriFor(i, id)),
+        body: receivers.sampleBody,
+        headers: SENDER_HEADERS,
+        total,
+        concurrency: opts.concurrency * opts.workers,
+      });
+      if (ceiling.failed) throw new Error(`the ceiling client saw ${ceiling.failed} failed requests`);
+      result.ceiling = { ...ceiling, bodyBytes: Buffer.byteLength(receivers.sampleBody), cpu: ceilingCpu };
+    }
+    return result;
+  } finally {
+    await cleanup();
+    activeCleanup = null;
+  }
+}
