@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AddressPolicy, openWebhookSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import type { AttemptOutcome, AttemptTrigger, DeliveryStatus } from '@slo/database';
+import { preparedQuery, type AttemptOutcome, type AttemptTrigger, type DeliveryStatus } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
 import { REDIS } from '@slo/queue';
 import Redis from 'ioredis';
@@ -138,7 +138,7 @@ export class DeliveryService implements OnModuleDestroy {
   }
 
   private async claim(deliveryId: string): Promise<ClaimedDelivery | null> {
-    const [rows] = (await this.db.query(CLAIM_SQL, [deliveryId, 60_000 + LEASE_MARGIN_MS])) as [ClaimRow[], number];
+    const rows = await preparedQuery<ClaimRow>(this.db, 'delivery_claim', CLAIM_SQL, [deliveryId, 60_000 + LEASE_MARGIN_MS]);
     const r = rows[0];
     if (!r) return null;
     return {
@@ -190,7 +190,7 @@ export class DeliveryService implements OnModuleDestroy {
       nextAt = Date.now() + (asked ?? retryDelayMs(number, { baseMs: backoff.backoffBaseMs, maxMs: backoff.backoffMaxMs }));
     }
     const errorClass = describeFailure(result);
-    await this.db.query(RECORD_SQL, [
+    await preparedQuery(this.db, 'delivery_record', RECORD_SQL, [
       uuidv7(),
       d.id,
       number,

@@ -69,16 +69,29 @@ end
 return 0
 `;
 
+type Arg = string | number;
+interface GuardScripts {
+  sloEndpointAdmit(...args: Arg[]): Promise<unknown>;
+  sloEndpointRecord(...args: Arg[]): Promise<unknown>;
+}
+
 /**
  * Endpoint isolation shared by every worker through Redis: a per-endpoint concurrency limit, so a
  * slow endpoint holds at most a few workers, and a circuit breaker that stops sending to an
  * endpoint that keeps failing, then probes it one request at a time.
  */
 export class EndpointGuard {
+  private readonly scripts: GuardScripts;
+
   constructor(
     private readonly redis: Redis,
     private readonly s: EndpointGuardSettings,
-  ) {}
+  ) {
+    // Registered commands send the script's hash (EVALSHA), not its text, on every call.
+    redis.defineCommand('sloEndpointAdmit', { numberOfKeys: 2, lua: ADMIT });
+    redis.defineCommand('sloEndpointRecord', { numberOfKeys: 1, lua: RECORD });
+    this.scripts = redis as unknown as GuardScripts;
+  }
 
   private breakerKey(clientId: string): string {
     return `${this.s.prefix}:endpoint:${clientId}:breaker`;
@@ -91,9 +104,7 @@ export class EndpointGuard {
   /** Takes a send slot for `member` (the delivery id) for at most `leaseMs`, unless the breaker or the limit says wait. */
   async admit(clientId: string, member: string, leaseMs: number): Promise<Admission> {
     const now = Date.now();
-    const [ok, reason, at] = (await this.redis.eval(
-      ADMIT,
-      2,
+    const [ok, reason, at] = (await this.scripts.sloEndpointAdmit(
       this.breakerKey(clientId),
       this.slotsKey(clientId),
       now,
@@ -115,9 +126,7 @@ export class EndpointGuard {
 
   /** Feeds a send's result to the breaker: a failure that suggests the endpoint is down, or a sign of life. */
   async record(clientId: string, endpointFailed: boolean): Promise<void> {
-    await this.redis.eval(
-      RECORD,
-      1,
+    await this.scripts.sloEndpointRecord(
       this.breakerKey(clientId),
       Date.now(),
       endpointFailed ? 1 : 0,
