@@ -6,12 +6,11 @@ import { DatabaseModule, dataSourceOptions } from '@slo/database';
 import { KeysModule, SigningKeysService } from '@slo/keys';
 import { LogoutModule, LogoutService } from '@slo/logout';
 import { QueueModule } from '@slo/queue';
-import Redis from 'ioredis';
+import { deleteRedisKeys, withPg } from '@slo/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 
 export const ROOT = resolve(__dirname, '..');
@@ -44,16 +43,6 @@ export function scenarioEnv(base: AppConfig, label: string, settings: Record<str
   return { dbName, adminUrl: admin.href, prefix: env.QUEUE_PREFIX, env, config: parseConfig(env) };
 }
 
-export async function withPg<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function createDatabase(s: ScenarioEnv): Promise<void> {
   await withPg(s.adminUrl, (c) => c.query(`CREATE DATABASE "${s.dbName}"`));
   const ds = new DataSource(dataSourceOptions(s.config.database.url));
@@ -69,19 +58,9 @@ export async function dropDatabase(s: ScenarioEnv): Promise<void> {
   await withPg(s.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${s.dbName}" WITH (FORCE)`));
 }
 
-export async function purgeRedis(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
+/** Removes the scenario's Redis keys. */
+export const purgeRedis = deleteRedisKeys;
+export { withPg };
 
 @Module({})
 class EmitterModule {}

@@ -5,3 +5,4 @@ export * from './test-stack';
 export * from './wait-for';
 export * from './oidc-sign-in';
 export * from './receiver';
+export * from './redis-keys';

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '@slo/config';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import { deleteRedisKeys } from './redis-keys';
 import { createTestDatabase, freePort, testConfig, TEST_ADMIN, TEST_REDIS_URL } from './test-env';
 
 export type AppFactory = (config: AppConfig) => Promise<INestApplication>;
@@ -83,17 +83,7 @@ export async function startTestStack(opts: StackOptions): Promise<TestStack> {
     },
     async close() {
       for (const app of [...extra, api, identity]) await app?.close();
-      const redis = new Redis(TEST_REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-          if (keys.length) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        await redis.quit();
-      }
+      await deleteRedisKeys(TEST_REDIS_URL, prefix);
       await db.drop();
     },
   };
