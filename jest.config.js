@@ -16,7 +16,7 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
   // oidc-provider, jose and some of their dependencies ship only as ES modules.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider|nanoid|quick-lru|koa|@koa|eta)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider|nanoid|quick-lru|koa|@koa|eta|openid-client|oauth4webapi)/)'],
   moduleNameMapper: { '^@slo/(.*)$': '<rootDir>/libs/$1/src' },
   setupFiles: ['<rootDir>/test/set-test-env.js'],
 };

@@ -10,6 +10,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
 import { LogoutEventsController } from './logout-events/logout-events.controller';
+import { SessionsController } from './logout-events/sessions.controller';
 
 @Module({
   imports: [
@@ -22,7 +23,7 @@ import { LogoutEventsController } from './logout-events/logout-events.controller
     LogoutModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
-  controllers: [SelfClientController, ClientsController, LogoutEventsController],
+  controllers: [SelfClientController, ClientsController, LogoutEventsController, SessionsController],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })
 export class ApiModule {}

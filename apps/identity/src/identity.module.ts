@@ -4,8 +4,15 @@ import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { KeysModule } from '@slo/keys';
 import { HealthModule, LoggingModule } from '@slo/observability';
-import { RedisModule } from '@slo/queue';
+import { LogoutModule } from '@slo/logout';
+import { QueueModule, RedisModule } from '@slo/queue';
 import { InteractionController } from './interaction/interaction.controller';
+import { ApiLogoutController } from './logout/api-logout.controller';
+import { BrowserSessionController } from './logout/browser-session.controller';
+import { EndSessionHook } from './logout/end-session.hook';
+import { IdentityLogoutService } from './logout/identity-logout.service';
+import { RedirectLogoutController } from './logout/redirect-logout.controller';
+import { LogoutTokens } from './logout/user-tokens';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
 
@@ -18,9 +25,11 @@ import { oidcProviderFactory } from './oidc/oidc-provider.factory';
     AccountsModule,
     ClientsModule,
     KeysModule,
+    QueueModule.forRoot([]),
+    LogoutModule,
   ],
-  controllers: [InteractionController],
-  providers: [oidcProviderFactory],
+  controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController],
+  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook],
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

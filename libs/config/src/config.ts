@@ -155,6 +155,17 @@ export const ENV_VARS = {
     default: '15',
     parse: int(1, 3600),
   },
+  LOGOUT_REDIRECT_WAIT_MS: {
+    description:
+      'how long a logout redirect (GET /logout, end_session) waits for the back-channel deliveries of that logout; 0 redirects at once',
+    default: '0',
+    parse: int(0, 30000),
+  },
+  SESSION_EXPIRY_SWEEP_SECONDS: {
+    description: 'how often the worker records session_expired logouts for identity sessions that reached their lifetime',
+    default: '60',
+    parse: int(1, 86400),
+  },
   LOG_LEVEL: {
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: 'info',
@@ -199,6 +210,7 @@ export interface AppConfig {
     breakerCooldownMs: number;
     relayIntervalSeconds: number;
   };
+  logout: { redirectWaitMs: number; expirySweepSeconds: number };
   log: { level: string; pretty: boolean };
 }
 
@@ -265,6 +277,7 @@ export function parseConfig(env: Env): AppConfig {
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS!,
       relayIntervalSeconds: v.OUTBOX_RELAY_INTERVAL_SECONDS!,
     },
+    logout: { redirectWaitMs: v.LOGOUT_REDIRECT_WAIT_MS!, expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS! },
     log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
   };
 }

@@ -15,6 +15,12 @@ export interface LogoutRequest {
   targetClientIds?: string[];
   /** Same key and request → the same event; same key, other request → conflict. Scoped to the initiator. */
   idempotencyKey?: string | null;
+  /**
+   * Record and notify without ending identity sessions: the caller ended what it ends itself (one
+   * app's grant, in API logout) or the sessions are not ours (external events). Only the targeted
+   * clients' participation is forgotten.
+   */
+  keepSessions?: boolean;
   occurredAt?: Date;
   /** Further writes that must commit together with the logout (the caller's own session change). */
   inTransaction?: (tx: EntityManager) => Promise<void>;

@@ -23,6 +23,8 @@ export interface RecordedLogout {
   deliveries: RecordedDelivery[];
   /** true when an idempotency key matched an earlier, identical request. */
   replayed: boolean;
+  /** The clients that took part in the ended session(s) (front-channel logout needs them too). */
+  participants: Participant[];
 }
 
 /**
@@ -45,6 +47,25 @@ export class LogoutService {
     const recorded = await this.db.transaction((tx) => this.recordIn(tx, req));
     await this.enqueue(recorded.deliveries.filter((d) => d.status === 'pending'));
     return recorded;
+  }
+
+  /**
+   * Waits until none of these deliveries is still open (pending, delivering, retrying), or the
+   * budget runs out. For redirects that should land after the applications ended their sessions.
+   * Returns true when all finished in time.
+   */
+  async waitForDeliveries(deliveryIds: string[], budgetMs: number): Promise<boolean> {
+    const deadline = Date.now() + budgetMs;
+    for (;;) {
+      if (!deliveryIds.length) return true;
+      const rows: { n: number }[] = await this.db.query(
+        `SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1) AND status IN ('pending', 'delivering', 'retrying')`,
+        [deliveryIds],
+      );
+      if (rows[0].n === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(deadline - Date.now(), 0))));
+    }
   }
 
   /** Puts deliveries on the queue; a failure is logged, not thrown (the relay re-enqueues). */
@@ -70,8 +91,8 @@ export class LogoutService {
       if (replay) return replay;
     }
     const sid = req.sid ?? null;
-    const ended =
-      req.trigger === 'external' ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid);
+    const keep = req.keepSessions || req.trigger === 'external';
+    const ended = keep ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid);
     const participants: Participant[] = await tx.query(
       `SELECT client_id AS "clientId", sid, sub FROM session_clients
        WHERE sid = ANY($1) OR ($2::varchar IS NOT NULL AND $3::boolean AND sub = $2)`,
@@ -106,12 +127,20 @@ export class LogoutService {
       nextAttemptAt: p.status === 'pending' ? now : null,
     }));
     if (deliveries.length) await tx.getRepository(DeliveryEntity).insert(deliveries);
-    if (event.endedSids.length) await tx.query('DELETE FROM session_clients WHERE sid = ANY($1)', [event.endedSids]);
+    if (keep && req.targetClientIds) {
+      await tx.query('DELETE FROM session_clients WHERE sid = ANY($1) AND client_id = ANY($2)', [
+        event.endedSids,
+        req.targetClientIds,
+      ]);
+    } else if (event.endedSids.length) {
+      await tx.query('DELETE FROM session_clients WHERE sid = ANY($1)', [event.endedSids]);
+    }
     if (req.inTransaction) await req.inTransaction(tx);
     return {
       event: await tx.getRepository(LogoutEventEntity).findOneByOrFail({ id: event.id }),
       deliveries: deliveries.map(({ id, clientId, sid: s, status }) => ({ id, clientId, sid: s, status })),
       replayed: false,
+      participants,
     };
   }
 
@@ -135,7 +164,7 @@ export class LogoutService {
       where: { eventId: existing.id },
       select: { id: true, clientId: true, sid: true, status: true },
     });
-    return { event: existing, deliveries, replayed: true };
+    return { event: existing, deliveries, replayed: true, participants: [] };
   }
 
   /** The candidate clients; explicitly named targets must exist and have a back-channel endpoint. */

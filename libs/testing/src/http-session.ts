@@ -3,15 +3,29 @@
  * OAuth flow can be inspected.
  */
 export class HttpSession {
-  private readonly jar = new Map<string, string>();
+  private readonly jars = new Map<string, Map<string, string>>();
 
-  cookie(name: string): string | undefined {
-    return this.jar.get(name);
+  /**
+   * @param perOrigin keep one cookie jar per origin (scheme, host and port), so several apps on
+   *   loopback ports do not see each other's cookies; by default one jar serves every URL.
+   */
+  constructor(private readonly opts: { perOrigin?: boolean } = {}) {}
+
+  private jarFor(url: string): Map<string, string> {
+    const key = this.opts.perOrigin ? new URL(url).origin : '';
+    let jar = this.jars.get(key);
+    if (!jar) this.jars.set(key, (jar = new Map()));
+    return jar;
+  }
+
+  cookie(name: string, url = ''): string | undefined {
+    return this.jarFor(url || 'http://any').get(name);
   }
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.jar.size) headers.set('cookie', [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const jar = this.jarFor(url);
+    if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(';');
@@ -19,8 +33,8 @@ export class HttpSession {
       const name = pair.slice(0, idx).trim();
       const value = pair.slice(idx + 1).trim();
       const expired = attrs.some((a) => /^\s*expires=Thu, 01 Jan 1970/i.test(a)) || value === '';
-      if (expired) this.jar.delete(name);
-      else this.jar.set(name, value);
+      if (expired) jar.delete(name);
+      else jar.set(name, value);
     }
     return res;
   }

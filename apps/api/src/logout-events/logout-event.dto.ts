@@ -1,4 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import type { RecordedLogout } from '@slo/logout';
 import { ArrayMaxSize, IsArray, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export const MAX_TARGET_CLIENTS = 100;
@@ -44,4 +45,16 @@ export interface LogoutEventAccepted {
   occurred_at: string;
   created_at: string;
   deliveries: { id: string; client_id: string; sid: string | null; status: string }[];
+}
+
+export function toAccepted({ event, deliveries }: RecordedLogout): LogoutEventAccepted {
+  return {
+    event_id: event.id,
+    trigger: event.trigger,
+    sub: event.sub,
+    sid: event.sid,
+    occurred_at: event.occurredAt.toISOString(),
+    created_at: event.createdAt.toISOString(),
+    deliveries: deliveries.map((d) => ({ id: d.id, client_id: d.clientId, sid: d.sid || null, status: d.status })),
+  };
 }

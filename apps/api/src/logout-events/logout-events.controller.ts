@@ -4,7 +4,7 @@ import { LogoutService } from '@slo/logout';
 import { AppError } from '@slo/observability';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
-import { CreateLogoutEventDto, LogoutEventAccepted } from './logout-event.dto';
+import { CreateLogoutEventDto, LogoutEventAccepted, toAccepted } from './logout-event.dto';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -30,7 +30,7 @@ export class LogoutEventsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw AppError.validation('Idempotency-Key', 'must be 1-255 visible ASCII characters');
     }
-    const { event, deliveries, replayed } = await this.logouts.record({
+    const recorded = await this.logouts.record({
       trigger: 'external',
       sub: dto.sub ?? null,
       sid: dto.sid ?? null,
@@ -39,15 +39,7 @@ export class LogoutEventsController {
       idempotencyKey: idempotencyKey ?? null,
       occurredAt: dto.occurred_at ? new Date(dto.occurred_at) : undefined,
     });
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return {
-      event_id: event.id,
-      trigger: event.trigger,
-      sub: event.sub,
-      sid: event.sid,
-      occurred_at: event.occurredAt.toISOString(),
-      created_at: event.createdAt.toISOString(),
-      deliveries: deliveries.map((d) => ({ id: d.id, client_id: d.clientId, sid: d.sid || null, status: d.status })),
-    };
+    if (recorded.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return toAccepted(recorded);
   }
 }

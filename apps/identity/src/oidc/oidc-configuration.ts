@@ -1,6 +1,7 @@
 import type { AppConfig } from '@slo/config';
 import { SERVER_SCOPES } from '@slo/clients';
 import { errors, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import { confirmLogoutPage, loggedOutPage } from '../logout/logout-pages';
 import { escapeHtml, page } from './html';
 import { OIDC_SCOPES } from './client-metadata';
 import { impliedGrant } from './implied-grant';
@@ -38,6 +39,13 @@ export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: O
       authorizationSigningAlgValues: SIGNING_ALGS as never,
     },
     extraClientMetadata: { properties: ['web_origins'] },
+    // Logout is delivered by the coordinator's pipeline (back channel) and logout pages (front channel).
+    discovery: {
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+      frontchannel_logout_supported: true,
+      frontchannel_logout_session_supported: true,
+    },
     cookies: { keys: config.identity.cookieKeys, long: cookie, short: cookie },
     pkce: { required: () => true },
     ttl: {
@@ -59,7 +67,17 @@ export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: O
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       introspection: { enabled: false },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Without a valid id_token_hint the user confirms; with one the page submits itself.
+        logoutSource: (ctx, form) => {
+          const hint = ctx.oidc.entities.IdTokenHint;
+          ctx.body = confirmLogoutPage(form, ctx.oidc.client?.clientName ?? null, Boolean(hint));
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.body = loggedOutPage([], null);
+        },
+      },
       resourceIndicators: {
         enabled: true,
         // Server tokens (client_credentials) are for the api unless another resource is named.

@@ -1,0 +1,90 @@
+import { Controller, Get, Header, HttpCode, Options, Post, Query, Req, Res } from '@nestjs/common';
+import { ClientsService } from '@slo/clients';
+import { AppError, ErrorCode } from '@slo/observability';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { IdentityLogoutService } from './identity-logout.service';
+
+/** The header a state-changing SDK call must carry: a cross-site form cannot send it, and sending it needs a CORS preflight. */
+export const SDK_REQUEST_HEADER = 'x-spid-request';
+
+export interface SessionStatus {
+  logged_in: boolean;
+  user_id: string | null;
+  /** Changes when the user signs in anew; not the session id itself. */
+  session_hash: string | null;
+  client_id: string;
+}
+
+/**
+ * Endpoints of the browser SDK: session status and logout, callable with
+ * `fetch(..., { credentials: 'include' })` from the client's registered web origins only.
+ */
+@Controller('api/2/session')
+export class BrowserSessionController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly logout: IdentityLogoutService,
+  ) {}
+
+  @Options(['', 'logout'])
+  @HttpCode(204)
+  async preflight(@Query('client_id') clientId: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    await this.allowOrigin(clientId, req, res);
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+    res.setHeader('Access-Control-Allow-Headers', `${SDK_REQUEST_HEADER}, content-type`);
+    res.setHeader('Access-Control-Max-Age', '600');
+  }
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async status(
+    @Query('client_id') clientId: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SessionStatus> {
+    const client = await this.allowOrigin(clientId, req, res);
+    const session = await this.logout.currentSession(req, res);
+    return {
+      logged_in: Boolean(session),
+      user_id: session?.sub ?? null,
+      session_hash: session ? createHash('sha256').update(`${client}:${session.sid}`).digest('base64url').slice(0, 22) : null,
+      client_id: client,
+    };
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async logoutSession(
+    @Query('client_id') clientId: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ logged_out: boolean; event_id: string | null }> {
+    const client = await this.allowOrigin(clientId, req, res);
+    if (req.headers[SDK_REQUEST_HEADER] === undefined) {
+      throw new AppError(ErrorCode.Forbidden, `the ${SDK_REQUEST_HEADER} header is required`);
+    }
+    const recorded = await this.logout.endBrowserSession(req, res, 'user_logout', client);
+    return { logged_out: Boolean(recorded), event_id: recorded?.event.id ?? null };
+  }
+
+  /**
+   * The client must exist; a request carrying an Origin must come from one of its web origins.
+   * Allowed origins get CORS headers with credentials; others get a 403 and no CORS headers.
+   */
+  private async allowOrigin(clientId: unknown, req: Request, res: Response): Promise<string> {
+    if (typeof clientId !== 'string' || !clientId) throw AppError.validation('client_id', 'is required');
+    const client = await this.clients.findActive(clientId);
+    if (!client) throw AppError.validation('client_id', 'is not a registered application');
+    res.setHeader('Vary', 'Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined) return client.clientId;
+    if (!client.webOrigins.includes(origin.toLowerCase())) {
+      throw new AppError(ErrorCode.Forbidden, `origin ${origin} is not a registered web origin of ${client.clientId}`);
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    return client.clientId;
+  }
+}
