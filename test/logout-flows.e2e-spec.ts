@@ -182,6 +182,109 @@ describe('logout flows, verified with express-openid-connect relying parties', (
     expect(row.trigger).toBe('all_sessions');
   });
 
+  describe('browser endpoints for the JavaScript SDK', () => {
+    const ORIGIN = 'http://shop.example.test';
+    let browser: HttpSession;
+
+    beforeAll(async () => {
+      const res = await api('POST', '/v1/clients', admin, {
+        client_id: 'web-sdk',
+        client_name: 'Web SDK',
+        redirect_uris: ['http://127.0.0.1:9/web-sdk'],
+        web_origins: [ORIGIN],
+      });
+      const c = (await res.json()) as { client_secret: string };
+      browser = new HttpSession();
+      await signIn(
+        stack.identityUrl,
+        browser,
+        { client_id: 'web-sdk', client_secret: c.client_secret, redirect_uri: 'http://127.0.0.1:9/web-sdk' },
+        USER,
+      );
+    });
+
+    const status = (origin: string) =>
+      browser.request(`${stack.identityUrl}/api/2/session?client_id=web-sdk`, { headers: { origin } });
+
+    it('answers the session status with credentials to a registered origin only', async () => {
+      const ok = await status(ORIGIN);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(await ok.json()).toMatchObject({ logged_in: true, client_id: 'web-sdk' });
+
+      const foreign = await status('https://evil.example');
+      expect(foreign.status).toBe(403);
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await foreign.json()).toMatchObject({ error: 'forbidden' });
+    });
+
+    it('allows the preflight for registered origins only', async () => {
+      const preflight = (origin: string) =>
+        fetch(`${stack.identityUrl}/api/2/session/logout?client_id=web-sdk`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-spid-request' },
+        });
+      const ok = await preflight(ORIGIN);
+      expect(ok.status).toBe(204);
+      expect(ok.headers.get('access-control-allow-headers')).toContain('x-spid-request');
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('refuses a logout without the SDK header (a cross-site form cannot send it) or from a foreign origin', async () => {
+      const noHeader = await browser.request(`${stack.identityUrl}/api/2/session/logout?client_id=web-sdk`, {
+        method: 'POST',
+        headers: { origin: ORIGIN },
+      });
+      expect(noHeader.status).toBe(403);
+      const foreign = await browser.request(`${stack.identityUrl}/api/2/session/logout?client_id=web-sdk`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'x-spid-request': '1' },
+      });
+      expect(foreign.status).toBe(403);
+      expect(await (await status(ORIGIN)).json()).toMatchObject({ logged_in: true });
+    });
+
+    it('logs out through the SDK endpoint', async () => {
+      const res = await browser.request(`${stack.identityUrl}/api/2/session/logout?client_id=web-sdk`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'x-spid-request': '1' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ logged_out: true });
+      expect(await (await status(ORIGIN)).json()).toMatchObject({ logged_in: false, user_id: null });
+    });
+  });
+
+  it('front-channel logout: the signed-out page embeds an iframe with iss and sid for each front-channel client', async () => {
+    const res = await api('POST', '/v1/clients', admin, {
+      client_id: 'fc-app',
+      client_name: 'Front channel',
+      redirect_uris: ['http://127.0.0.1:9/fc'],
+      frontchannel_logout_uri: 'http://127.0.0.1:9/fc/logout?x=1',
+    });
+    const c = (await res.json()) as { client_secret: string };
+    const browser = new HttpSession();
+    const { sid } = await signIn(
+      stack.identityUrl,
+      browser,
+      { client_id: 'fc-app', client_secret: c.client_secret, redirect_uri: 'http://127.0.0.1:9/fc' },
+      USER,
+    );
+    const page = await browser.request(
+      `${stack.identityUrl}/logout?client_id=fc-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/fc')}`,
+    );
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const src = /<iframe class="fc" src="([^"]+)"/
+      .exec(html)![1]
+      .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(Number(d)));
+    const frame = new URL(src);
+    expect(frame.origin + frame.pathname).toBe('http://127.0.0.1:9/fc/logout');
+    expect(Object.fromEntries(frame.searchParams)).toEqual({ x: '1', iss: stack.identityUrl, sid });
+    expect(html).toContain('id="continue"');
+  });
+
   describe('API logout for mobile apps', () => {
     let mobile: { client_id: string; client_secret: string; redirect_uri: string };
 
