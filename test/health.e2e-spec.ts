@@ -11,7 +11,11 @@ describe('health and housekeeping', () => {
   let workerUrl: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ identity: createIdentityApp, api: createApiApp, env: { OIDC_CLEANUP_INTERVAL_SECONDS: '5' } });
+    stack = await startTestStack({
+      identity: createIdentityApp,
+      api: createApiApp,
+      env: { OIDC_CLEANUP_INTERVAL_SECONDS: '5', SESSION_EXPIRY_SWEEP_SECONDS: '2' },
+    });
     workerUrl = (await stack.start(createWorkerApp)).url;
   });
   afterAll(() => stack?.close());

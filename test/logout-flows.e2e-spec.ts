@@ -78,6 +78,7 @@ describe('logout flows, verified with express-openid-connect relying parties', (
         DELIVERY_BACKOFF_MAX_MS: '200',
         OUTBOX_RELAY_INTERVAL_SECONDS: '1',
         LOGOUT_REDIRECT_WAIT_MS: '5000',
+        SESSION_EXPIRY_SWEEP_SECONDS: '1',
       },
     });
     await stack.start(createWorkerApp);
@@ -180,6 +181,34 @@ describe('logout flows, verified with express-openid-connect relying parties', (
     expect(await profile(one, rps.b)).toBe(401);
     const [row] = await sql<{ trigger: string }>('SELECT trigger FROM logout_events WHERE id = $1', [event_id]);
     expect(row.trigger).toBe('all_sessions');
+  });
+
+  it('session expiry: the sweep records a session_expired logout, told only to clients that want it', async () => {
+    expect((await api('PATCH', '/v1/clients/rp-b', admin, { notify_session_expired: false })).status).toBe(200);
+    try {
+      const { one, two, sid } = await signInEverywhere();
+      await sql("UPDATE oidc_payloads SET expires_at = now() - interval '1 second' WHERE model = 'Session' AND uid = $1", [sid]);
+      const event = await waitFor(
+        async () =>
+          (await sql<{ id: string }>("SELECT id FROM logout_events WHERE trigger = 'session_expired' AND sid = $1", [sid]))[0],
+        { what: 'the expiry sweep', timeoutMs: 15_000 },
+      );
+      const deliveries = await waitFor(
+        async () => {
+          const rows = await sql<{ client_id: string; status: string }>(
+            'SELECT client_id, status FROM deliveries WHERE event_id = $1',
+            [event.id],
+          );
+          return rows.every((r) => r.status === 'delivered') ? rows : null;
+        },
+        { what: 'the expiry deliveries' },
+      );
+      expect(deliveries).toEqual([{ client_id: 'rp-a', status: 'delivered' }]);
+      expect(await profile(one, rps.a)).toBe(401);
+      expect(await profile(two, rps.c)).toBe(200);
+    } finally {
+      await api('PATCH', '/v1/clients/rp-b', admin, { notify_session_expired: true });
+    }
   });
 
   describe('browser endpoints for the JavaScript SDK', () => {

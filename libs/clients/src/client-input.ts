@@ -32,6 +32,8 @@ export interface ClientFields {
   /** Overrides of the deployment's delivery timeout and attempt count; null: the defaults. */
   delivery_timeout_ms: number | null;
   delivery_max_attempts: number | null;
+  /** Be told when a session ends by expiry, not only by logout. */
+  notify_session_expired: boolean;
 }
 
 export type CreateClientInput = Partial<ClientFields> & { client_id?: string; client_name: string };
@@ -49,5 +51,6 @@ export const SELF_SERVICE_FIELDS = [
   'logout_token_typ',
   'delivery_timeout_ms',
   'delivery_max_attempts',
+  'notify_session_expired',
 ] as const;
 export type SelfServiceInput = Partial<Pick<ClientFields, (typeof SELF_SERVICE_FIELDS)[number]>>;

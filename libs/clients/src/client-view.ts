@@ -19,6 +19,7 @@ export function clientFieldsOf(c: ClientEntity): ClientFields {
     logout_token_typ: c.logoutTokenTyp,
     delivery_timeout_ms: c.deliveryTimeoutMs,
     delivery_max_attempts: c.deliveryMaxAttempts,
+    notify_session_expired: c.notifySessionExpired,
   };
 }
 

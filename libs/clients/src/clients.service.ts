@@ -34,6 +34,7 @@ function applyFields(c: ClientEntity, f: ClientFields): void {
   c.logoutTokenTyp = f.logout_token_typ;
   c.deliveryTimeoutMs = f.delivery_timeout_ms;
   c.deliveryMaxAttempts = f.delivery_max_attempts;
+  c.notifySessionExpired = f.notify_session_expired;
 }
 
 /** A client as stored, with the secrets that are shown this once (null when none was issued). */
@@ -79,6 +80,7 @@ export class ClientsService {
       logout_token_typ: input.logout_token_typ ?? 'logout+jwt',
       delivery_timeout_ms: input.delivery_timeout_ms ?? null,
       delivery_max_attempts: input.delivery_max_attempts ?? null,
+      notify_session_expired: input.notify_session_expired ?? true,
     };
     await this.assertValid(fields);
 

@@ -7,6 +7,7 @@ const client = (clientId: string, over: Partial<TargetClient> = {}): [string, Ta
     backchannelLogoutUri: `https://${clientId}.example.com/bcl`,
     sessionRequired: true,
     endpointDisabled: false,
+    notifySessionExpired: true,
     ...over,
   },
 ];
@@ -49,6 +50,12 @@ describe('planDeliveries', () => {
     const clients = new Map([client('a'), client('b'), client('x')]);
     const plan = planDeliveries({ sub: 'u', sid: 's1', participants, clients, explicitTargets: ['b', 'x'] });
     expect(plan.map((p) => p.clientId)).toEqual(['b', 'x']);
+  });
+
+  it('tells an expired session only to clients that want to hear of expiry', () => {
+    const clients = new Map([client('a'), client('b', { notifySessionExpired: false })]);
+    const plan = planDeliveries({ sub: 'u', sid: 's1', participants, clients, sessionExpired: true });
+    expect(plan.map((p) => p.clientId)).toEqual(['a']);
   });
 
   it('takes the subject from the session when the request named only the session', () => {

@@ -13,6 +13,7 @@ export interface TargetClient {
   backchannelLogoutUri: string | null;
   sessionRequired: boolean;
   endpointDisabled: boolean;
+  notifySessionExpired: boolean;
 }
 
 export interface PlannedDelivery {
@@ -34,6 +35,8 @@ export interface PlanInput {
   clients: Map<string, TargetClient>;
   /** Explicitly named targets (external events); they are told even without recorded participation. */
   explicitTargets?: string[];
+  /** A session that expired is told only to clients that asked for it. */
+  sessionExpired?: boolean;
 }
 
 /**
@@ -55,6 +58,7 @@ export function planDeliveries(input: PlanInput): PlannedDelivery[] {
   for (const [clientId, sessions] of sessionsByClient) {
     const client = input.clients.get(clientId);
     if (!client?.backchannelLogoutUri) continue;
+    if (input.sessionExpired && !client.notifySessionExpired) continue;
     const status = client.endpointDisabled ? 'skipped' : 'pending';
     const lastError = client.endpointDisabled ? 'endpoint_disabled' : null;
     const subOf = (s?: Participant) => input.sub ?? s?.sub ?? null;

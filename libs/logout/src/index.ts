@@ -3,3 +3,4 @@ export * from './logout-request';
 export * from './logout.module';
 export * from './logout.service';
 export * from './outbox-relay.service';
+export * from './session-expiry.service';

@@ -114,7 +114,14 @@ export class LogoutService {
     });
     await tx.getRepository(LogoutEventEntity).insert(event);
 
-    const plan = planDeliveries({ sub, sid, participants, clients, explicitTargets: req.targetClientIds });
+    const plan = planDeliveries({
+      sub,
+      sid,
+      participants,
+      clients,
+      explicitTargets: req.targetClientIds,
+      sessionExpired: req.trigger === 'session_expired',
+    });
     const now = new Date();
     const deliveries = plan.map((p) => ({
       id: uuidv7(),
@@ -193,6 +200,7 @@ export class LogoutService {
           backchannelLogoutUri: c.backchannelLogoutUri,
           sessionRequired: c.backchannelLogoutSessionRequired,
           endpointDisabled: c.endpointStatus === 'disabled',
+          notifySessionExpired: c.notifySessionExpired,
         },
       ]),
     );

@@ -24,6 +24,8 @@ export const MaintenanceJob = {
   PurgeExpiredOidcState: 'purge-expired-oidc-state',
   /** Re-enqueues committed deliveries that are due but missing from the delivery queue. */
   RelayOutbox: 'relay-outbox',
+  /** Records session_expired logouts for identity sessions past their expiry. */
+  SweepExpiredSessions: 'sweep-expired-sessions',
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
 
@@ -31,6 +33,7 @@ export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob
 export interface MaintenanceJobData {
   [MaintenanceJob.PurgeExpiredOidcState]: Record<string, never>;
   [MaintenanceJob.RelayOutbox]: Record<string, never>;
+  [MaintenanceJob.SweepExpiredSessions]: Record<string, never>;
 }
 
 /** Options every delivery job is added with. The job id makes a second enqueue of the same delivery a no-op. */

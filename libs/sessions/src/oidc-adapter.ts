@@ -67,13 +67,13 @@ export class PgOidcAdapter implements Adapter {
   }
 }
 
-/** Deletes expired provider state in batches; returns how many rows went. */
+/** Deletes expired provider state in batches; returns how many rows went. Sessions are left to the expiry sweep (libs/logout). */
 export async function purgeExpiredOidcState(db: DataSource, batchSize = 5000): Promise<number> {
   let total = 0;
   for (;;) {
     const result: [unknown[], number] = await db.query(
       `DELETE FROM oidc_payloads WHERE ctid IN (
-         SELECT ctid FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= now() LIMIT $1)`,
+         SELECT ctid FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= now() AND model <> 'Session' LIMIT $1)`,
       [batchSize],
     );
     const deleted = result[1];

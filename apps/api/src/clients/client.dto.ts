@@ -111,6 +111,11 @@ export class SelfServiceClientDto {
   @Min(DELIVERY_MAX_ATTEMPTS_RANGE.min)
   @Max(DELIVERY_MAX_ATTEMPTS_RANGE.max)
   delivery_max_attempts?: number | null;
+
+  @ApiPropertyOptional({ default: true, description: 'be told when a session ends by expiry (trigger session_expired)' })
+  @Omittable()
+  @IsBoolean()
+  notify_session_expired?: boolean;
 }
 
 /** Fields only operators set: grants, authentication, scopes, algorithm. */

@@ -1,7 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { OutboxRelay } from '@slo/logout';
+import { OutboxRelay, SessionExpirySweep } from '@slo/logout';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
 import { Job } from 'bullmq';
@@ -18,11 +18,13 @@ export class MaintenanceProcessor extends WorkerHost {
       return { deleted };
     },
     [MaintenanceJob.RelayOutbox]: async () => ({ requeued: await this.relay.relay() }),
+    [MaintenanceJob.SweepExpiredSessions]: async () => ({ ended: await this.expiry.sweep() }),
   };
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly relay: OutboxRelay,
+    private readonly expiry: SessionExpirySweep,
   ) {
     super();
   }

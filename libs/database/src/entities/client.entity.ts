@@ -46,6 +46,10 @@ export class ClientEntity {
   @Column({ name: 'logout_token_typ', type: 'varchar', length: 20, default: 'logout+jwt' })
   logoutTokenTyp: LogoutTokenTyp;
 
+  /** Whether the client is told when a session it took part in ends by expiry (trigger session_expired). */
+  @Column({ name: 'notify_session_expired', type: 'boolean', default: true })
+  notifySessionExpired: boolean;
+
   /** Per-client overrides of DELIVERY_TIMEOUT_MS and DELIVERY_MAX_ATTEMPTS. */
   @Column({ name: 'delivery_timeout_ms', type: 'integer', nullable: true })
   deliveryTimeoutMs: number | null;

@@ -1,5 +1,6 @@
 // Every migration, in order. `npm run migration:generate -- <name>` appends here.
 import { InitialSchema1795671533262 } from './1795671533262-initial-schema';
 import { LogoutPipeline1795674267230 } from './1795674267230-logout-pipeline';
+import { SessionExpiryNotification1795680048698 } from './1795680048698-session-expiry-notification';
 
-export const MIGRATIONS = [InitialSchema1795671533262, LogoutPipeline1795674267230];
+export const MIGRATIONS = [InitialSchema1795671533262, LogoutPipeline1795674267230, SessionExpiryNotification1795680048698];
