@@ -2,7 +2,7 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { UsersService } from '@slo/accounts';
-import { freePort, HttpSession, signIn, startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
+import { freePort, HttpSession, Receiver, signIn, startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
 import { browse, hiddenInputs } from './support/browse';
 import { RelyingParty, startRelyingParty } from './support/relying-party';
 
@@ -353,6 +353,31 @@ describe('logout flows, verified with express-openid-connect relying parties', (
       expect((await logoutWith(app.accessToken, 'GET')).status).toBe(401);
     });
 
+    it('tells the app’s own back channel, when it has one', async () => {
+      const receiver = await Receiver.start();
+      try {
+        expect((await api('PATCH', '/v1/clients/mobile', admin, { backchannel_logout_uri: `${receiver.url}/bcl` })).status).toBe(
+          200,
+        );
+        const app = await signIn(stack.identityUrl, new HttpSession(), mobile, USER);
+        const res = await logoutWith(app.accessToken);
+        const { event_id } = (await res.json()) as { event_id: string };
+        await waitFor(() => receiver.received('/bcl').length === 1, { what: 'the mobile back channel' });
+        const claims = JSON.parse(
+          Buffer.from(receiver.received('/bcl')[0].logoutToken!.split('.')[1], 'base64url').toString(),
+        ) as {
+          aud: string;
+          sub: string;
+        };
+        expect(claims).toMatchObject({ aud: 'mobile', sub: app.sub });
+        const rows = await sql<{ client_id: string }>('SELECT client_id FROM deliveries WHERE event_id = $1', [event_id]);
+        expect(rows).toEqual([{ client_id: 'mobile' }]);
+      } finally {
+        await api('PATCH', '/v1/clients/mobile', admin, { backchannel_logout_uri: null });
+        await receiver.close();
+      }
+    });
+
     it('lets an admin server token log a user out of every session and device', async () => {
       const { one, two, sub } = await signInEverywhere();
       const app = await signIn(stack.identityUrl, new HttpSession(), mobile, USER);
@@ -446,6 +471,29 @@ describe('logout flows, verified with express-openid-connect relying parties', (
       expect(res.status).toBe(400);
       expect(await res.text()).toContain(message);
       expect(await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [victimSid])).toHaveLength(1);
+    });
+
+    it('revokes an oauth_token only when it was issued to the client named by client_id', async () => {
+      const res = await api('POST', '/v1/clients', admin, {
+        client_id: 'other-app',
+        client_name: 'Other',
+        redirect_uris: ['http://127.0.0.1:9/other'],
+      });
+      const other = {
+        ...((await res.json()) as { client_id: string; client_secret: string }),
+        redirect_uri: 'http://127.0.0.1:9/other',
+      };
+      const foreign = await signIn(stack.identityUrl, new HttpSession(), other, USER);
+      const me = (token: string) => fetch(`${stack.identityUrl}/me`, { headers: { authorization: `Bearer ${token}` } });
+      const otherBrowser = new HttpSession();
+      await otherBrowser.request(
+        `${stack.identityUrl}/logout?client_id=victim&oauth_token=${encodeURIComponent(foreign.accessToken)}`,
+      );
+      expect((await me(foreign.accessToken)).status).toBe(200);
+      await otherBrowser.request(
+        `${stack.identityUrl}/logout?client_id=other-app&oauth_token=${encodeURIComponent(foreign.accessToken)}`,
+      );
+      expect((await me(foreign.accessToken)).status).toBe(401);
     });
 
     it('redirects to the registered URI exactly as registered', async () => {
