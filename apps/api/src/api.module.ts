@@ -3,12 +3,14 @@ import { APP_GUARD } from '@nestjs/core';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule } from '@slo/observability';
+import { DeliveryModule } from '@slo/delivery';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
 import { ServerTokenGuard } from './auth/server-token.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
+import { DeliveriesController } from './deliveries/deliveries.controller';
 import { LogoutEventsController } from './logout-events/logout-events.controller';
 import { SessionsController } from './logout-events/sessions.controller';
 
@@ -21,9 +23,10 @@ import { SessionsController } from './logout-events/sessions.controller';
     QueueModule.forRoot([]),
     ClientsModule,
     LogoutModule,
+    DeliveryModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
-  controllers: [SelfClientController, ClientsController, LogoutEventsController, SessionsController],
+  controllers: [SelfClientController, ClientsController, LogoutEventsController, SessionsController, DeliveriesController],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })
 export class ApiModule {}

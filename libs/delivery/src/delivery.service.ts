@@ -19,21 +19,30 @@ import { isEndpointFailure, verdictOf } from './outcome-policy';
 export type RunResult =
   | { kind: 'finished'; status: DeliveryStatus | 'not_open' }
   /** Try again at `at` (epoch ms): a scheduled retry, or a send held back by the breaker or the endpoint limit. */
-  | { kind: 'later'; at: number; reason: 'retry' | 'breaker_open' | 'endpoint_busy' };
+  | { kind: 'later'; at: number; reason: 'retry' | 'breaker_open' | 'endpoint_busy' }
+  /** A manual attempt that may not run now (in flight, already delivered, endpoint disabled). */
+  | { kind: 'refused' };
 
 /** Longest a send slot or a claim is held by a worker that died mid-send. */
 const LEASE_MARGIN_MS = 10_000;
 const SLOT_LEASE_MS = 60_000 + LEASE_MARGIN_MS;
 
-const CLAIM_SQL = `
+/** Claims a delivery for one attempt; `condition` says from which states. */
+const claimSql = (condition: string) => `
   UPDATE deliveries d
      SET status = 'delivering', lease_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
     FROM clients c, logout_events e
-   WHERE d.id = $1 AND c.client_id = d.client_id AND e.id = d.event_id
-     AND (d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now()))
+   WHERE d.id = $1 AND c.client_id = d.client_id AND e.id = d.event_id AND (${condition})
   RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at,
             c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.id_token_signed_response_alg,
             c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc`;
+
+/** The worker's claim: open deliveries, or one whose sender died mid-send. */
+const CLAIM_SQL = claimSql("d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now())");
+/** An operator's claim: anything not in flight; a delivered one only when forced ($3). */
+const MANUAL_CLAIM_SQL = claimSql(
+  "NOT (d.status = 'delivering' AND d.lease_until >= now()) AND ($3::boolean OR d.status <> 'delivered') AND c.endpoint_status = 'active' AND c.backchannel_logout_uri IS NOT NULL",
+);
 
 const RECORD_SQL = `
   WITH attempt AS (
@@ -123,13 +132,7 @@ export class DeliveryService implements OnModuleDestroy {
       }
       return await this.attempt(claimed, trigger).catch(async (err: unknown) => {
         // Give the claim back so BullMQ's retry of this job (or the relay) can run it again at once.
-        await this.db
-          .query(
-            `UPDATE deliveries SET status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, lease_until = NULL
-              WHERE id = $1 AND status = 'delivering'`,
-            [deliveryId],
-          )
-          .catch(() => undefined);
+        await this.releaseClaim(deliveryId);
         throw err;
       });
     } finally {
@@ -137,10 +140,40 @@ export class DeliveryService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * One manual attempt now, with a fresh token, recorded as `manual`. Refused (409) while the
+   * delivery is in flight, when it was delivered (unless forced), or when its endpoint is disabled.
+   */
+  async retryNow(deliveryId: string, force: boolean): Promise<RunResult> {
+    const rows = await preparedQuery<ClaimRow>(this.db, 'delivery_manual_claim', MANUAL_CLAIM_SQL, [
+      deliveryId,
+      60_000 + LEASE_MARGIN_MS,
+      force,
+    ]);
+    if (!rows[0]) return { kind: 'refused' };
+    const claimed = this.toClaimed(rows[0]);
+    return this.attempt(claimed, 'manual').catch(async (err: unknown) => {
+      await this.releaseClaim(deliveryId);
+      throw err;
+    });
+  }
+
+  private async releaseClaim(deliveryId: string): Promise<void> {
+    await this.db
+      .query(
+        `UPDATE deliveries SET status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, lease_until = NULL
+          WHERE id = $1 AND status = 'delivering'`,
+        [deliveryId],
+      )
+      .catch(() => undefined);
+  }
+
   private async claim(deliveryId: string): Promise<ClaimedDelivery | null> {
     const rows = await preparedQuery<ClaimRow>(this.db, 'delivery_claim', CLAIM_SQL, [deliveryId, 60_000 + LEASE_MARGIN_MS]);
-    const r = rows[0];
-    if (!r) return null;
+    return rows[0] ? this.toClaimed(rows[0]) : null;
+  }
+
+  private toClaimed(r: ClaimRow): ClaimedDelivery {
     return {
       id: r.id,
       eventId: r.event_id,

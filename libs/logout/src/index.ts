@@ -4,3 +4,4 @@ export * from './logout.module';
 export * from './logout.service';
 export * from './outbox-relay.service';
 export * from './session-expiry.service';
+export * from './delivery-queries.service';

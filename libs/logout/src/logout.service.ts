@@ -69,14 +69,14 @@ export class LogoutService {
   }
 
   /** Puts deliveries on the queue; a failure is logged, not thrown (the relay re-enqueues). */
-  async enqueue(deliveries: Pick<RecordedDelivery, 'id' | 'clientId'>[]): Promise<void> {
+  async enqueue(deliveries: Pick<RecordedDelivery, 'id' | 'clientId'>[], notBefore = 0): Promise<void> {
     if (!deliveries.length) return;
     try {
       await this.queue.addBulk(
         deliveries.map((d) => ({
           name: DeliveryJob.Deliver,
           data: { deliveryId: d.id, clientId: d.clientId },
-          opts: deliveryJobOptions(d.id),
+          opts: deliveryJobOptions(d.id, notBefore - Date.now()),
         })),
       );
     } catch (err) {

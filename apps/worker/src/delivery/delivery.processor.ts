@@ -19,7 +19,7 @@ export class DeliveryProcessor extends WorkerHost {
   async process(job: Job<DeliveryJobData>, token?: string): Promise<unknown> {
     if (job.name !== DeliveryJob.Deliver) throw new Error(`no handler for delivery job ${job.name}`);
     const result = await this.deliveries.run(job.data.deliveryId, job.data.clientId);
-    if (result.kind === 'finished') return { status: result.status };
+    if (result.kind !== 'later') return { status: result.kind === 'finished' ? result.status : 'refused' };
     await job.moveToDelayed(result.at, token);
     throw new DelayedError();
   }

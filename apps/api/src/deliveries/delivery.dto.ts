@@ -1,0 +1,81 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { DELIVERY_STATUSES, LOGOUT_TRIGGERS } from '@slo/database';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+
+class PageQueryDto {
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'created at or after (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'created before (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._:-]{3,100}$/;
+
+export class ListEventsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  sub?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  sid?: string;
+
+  @ApiPropertyOptional({ description: 'events with a delivery to this client' })
+  @IsOptional()
+  @Matches(CLIENT_ID, { message: 'must be a client_id' })
+  client_id?: string;
+
+  @ApiPropertyOptional({ enum: LOGOUT_TRIGGERS })
+  @IsOptional()
+  @IsIn(LOGOUT_TRIGGERS)
+  trigger?: string;
+}
+
+export class ListDeliveriesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(CLIENT_ID, { message: 'must be a client_id' })
+  client_id?: string;
+
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  event_id?: string;
+}
+
+export class RetryQueryDto {
+  @ApiPropertyOptional({ description: 'retry a delivered delivery too' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  force?: boolean;
+}

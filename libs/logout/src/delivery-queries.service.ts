@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AppError, ErrorCode } from '@slo/observability';
+import { DataSource } from 'typeorm';
+
+/** Who asks: an operator sees everything, a client only what was sent to it. */
+export interface Viewer {
+  /** null for operators (scope admin). */
+  clientId: string | null;
+}
+
+export interface EventFilter {
+  sub?: string;
+  sid?: string;
+  clientId?: string;
+  trigger?: string;
+  since?: Date;
+  until?: Date;
+}
+
+export interface DeliveryFilter {
+  clientId?: string;
+  status?: string;
+  eventId?: string;
+  since?: Date;
+  until?: Date;
+}
+
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+export interface ListPage<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function cursorId(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const id = Buffer.from(raw, 'base64url').toString('utf8');
+  if (!UUID.test(id)) throw AppError.validation('cursor', 'is not a cursor returned by this api');
+  return id;
+}
+
+const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
+
+export function deliveryView(r: Row) {
+  return {
+    id: r.id as string,
+    event_id: r.event_id as string,
+    client_id: r.client_id as string,
+    sub: (r.sub as string | null) ?? null,
+    sid: (r.sid as string) || null,
+    status: r.status as string,
+    attempts: r.attempts as number,
+    next_attempt_at: iso(r.next_attempt_at),
+    last_attempt_at: iso(r.last_attempt_at),
+    last_status_code: (r.last_status_code as number | null) ?? null,
+    last_error: (r.last_error as string | null) ?? null,
+    delivered_at: iso(r.delivered_at),
+    created_at: iso(r.created_at),
+  };
+}
+export type DeliveryView = ReturnType<typeof deliveryView>;
+
+function eventView(r: Row) {
+  return {
+    id: r.id as string,
+    trigger: r.trigger as string,
+    sub: (r.sub as string | null) ?? null,
+    sid: (r.sid as string | null) ?? null,
+    ended_sids: r.ended_sids as string[],
+    initiator_client_id: (r.initiator_client_id as string | null) ?? null,
+    occurred_at: iso(r.occurred_at),
+    created_at: iso(r.created_at),
+  };
+}
+export type EventView = ReturnType<typeof eventView>;
+
+/**
+ * Read side of the pipeline for operators and clients: events, deliveries, attempts, newest
+ * first. Ids are UUIDv7 (time-ordered), so the cursor is the last id seen and pages stay stable
+ * while new events arrive. Reads PostgreSQL only, never Redis.
+ */
+@Injectable()
+export class DeliveryQueries {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async listEvents(viewer: Viewer, f: EventFilter, page: PageRequest): Promise<ListPage<EventView>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.sub) add('e.sub = ?', f.sub);
+    if (f.sid) add('? = ANY(e.ended_sids)', f.sid);
+    if (f.trigger) add('e.trigger = ?', f.trigger);
+    if (f.since) add('e.created_at >= ?', f.since);
+    if (f.until) add('e.created_at < ?', f.until);
+    const client = viewer.clientId ?? f.clientId;
+    if (client) add('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ?)', client);
+    const after = cursorId(page.cursor);
+    if (after) add('e.id < ?', after);
+    params.push(page.limit + 1);
+    const rows: Row[] = await this.db.query(
+      `SELECT e.* FROM logout_events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY e.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return this.page(rows.map(eventView), page.limit);
+  }
+
+  async getEvent(viewer: Viewer, id: string): Promise<EventView & { deliveries: DeliveryView[] }> {
+    if (!UUID.test(id)) throw new AppError(ErrorCode.NotFound, `logout event ${id} does not exist`);
+    const [event]: Row[] = await this.db.query('SELECT * FROM logout_events WHERE id = $1', [id]);
+    const deliveries: Row[] = event
+      ? await this.db.query(
+          `SELECT * FROM deliveries WHERE event_id = $1 AND ($2::varchar IS NULL OR client_id = $2) ORDER BY client_id, sid`,
+          [id, viewer.clientId],
+        )
+      : [];
+    if (!event || (viewer.clientId && deliveries.length === 0)) {
+      throw new AppError(ErrorCode.NotFound, `logout event ${id} does not exist`);
+    }
+    return { ...eventView(event), deliveries: deliveries.map(deliveryView) };
+  }
+
+  async listDeliveries(viewer: Viewer, f: DeliveryFilter, page: PageRequest): Promise<ListPage<DeliveryView>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    const client = viewer.clientId ?? f.clientId;
+    if (client) add('client_id = ?', client);
+    if (f.status) add('status = ?', f.status);
+    if (f.eventId) add('event_id = ?', f.eventId);
+    if (f.since) add('created_at >= ?', f.since);
+    if (f.until) add('created_at < ?', f.until);
+    const after = cursorId(page.cursor);
+    if (after) add('id < ?', after);
+    params.push(page.limit + 1);
+    const rows: Row[] = await this.db.query(
+      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return this.page(rows.map(deliveryView), page.limit);
+  }
+
+  async getDelivery(viewer: Viewer, id: string): Promise<DeliveryView> {
+    const rows: Row[] = UUID.test(id)
+      ? await this.db.query('SELECT * FROM deliveries WHERE id = $1 AND ($2::varchar IS NULL OR client_id = $2)', [
+          id,
+          viewer.clientId,
+        ])
+      : [];
+    if (!rows[0]) throw new AppError(ErrorCode.NotFound, `delivery ${id} does not exist`);
+    return deliveryView(rows[0]);
+  }
+
+  async attempts(viewer: Viewer, deliveryId: string) {
+    await this.getDelivery(viewer, deliveryId);
+    const rows: Row[] = await this.db.query('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number', [
+      deliveryId,
+    ]);
+    return rows.map((r) => ({
+      number: r.number as number,
+      trigger: r.trigger as string,
+      started_at: iso(r.started_at),
+      duration_ms: r.duration_ms as number,
+      status_code: (r.status_code as number | null) ?? null,
+      error_class: (r.error_class as string | null) ?? null,
+      outcome: r.outcome as string,
+      response_excerpt: (r.response_excerpt as string | null) ?? null,
+    }));
+  }
+
+  private page<T extends { id: string }>(rows: T[], limit: number): ListPage<T> {
+    const data = rows.slice(0, limit);
+    const last = data[data.length - 1];
+    return { data, next_cursor: rows.length > limit && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null };
+  }
+}

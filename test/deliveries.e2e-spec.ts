@@ -1,0 +1,185 @@
+import { createApiApp } from '../apps/api/src/api.app';
+import { createIdentityApp } from '../apps/identity/src/identity.app';
+import { createWorkerApp } from '../apps/worker/src/worker.app';
+import { Receiver, startTestStack, TestStack, waitFor } from '@slo/testing';
+
+interface DeliveryView {
+  id: string;
+  event_id: string;
+  client_id: string;
+  status: string;
+  attempts: number;
+}
+
+describe('operator look-up and single retry of deliveries', () => {
+  let stack: TestStack;
+  let receiver: Receiver;
+  let admin: string;
+  let emitter: string;
+  const secrets: Record<string, string> = {};
+  const tokens: Record<string, string> = {};
+
+  const call = (method: string, path: string, token?: string) =>
+    fetch(`${stack.apiUrl}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const json = async <T>(res: Response, status = 200): Promise<T> => {
+    const body = (await res.json()) as T;
+    expect({ status: res.status, body }).toMatchObject({ status });
+    return body;
+  };
+
+  async function emit(sub: string, targets: string[]) {
+    const res = await fetch(`${stack.apiUrl}/v1/logout-events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emitter}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sub, target_clients: targets }),
+    });
+    return json<{ event_id: string; deliveries: { id: string; client_id: string }[] }>(res, 202);
+  }
+
+  const delivery = (id: string) => call('GET', `/v1/deliveries/${id}`, admin).then((r) => r.json() as Promise<DeliveryView>);
+  const waitForStatus = (id: string, status: string) =>
+    waitFor(async () => ((await delivery(id)).status === status ? delivery(id) : null), { what: `${id} ${status}` });
+
+  beforeAll(async () => {
+    receiver = await Receiver.start();
+    stack = await startTestStack({
+      identity: createIdentityApp,
+      api: createApiApp,
+      env: {
+        DELIVERY_BACKOFF_BASE_MS: '50',
+        DELIVERY_BACKOFF_MAX_MS: '100',
+        DELIVERY_MAX_ATTEMPTS: '2',
+        OUTBOX_RELAY_INTERVAL_SECONDS: '1',
+      },
+    });
+    await stack.start(createWorkerApp);
+    admin = await stack.serverToken('admin');
+    emitter = await stack.serverToken('logout:emit');
+    for (const id of ['shop', 'forum']) {
+      const res = await fetch(`${stack.apiUrl}/v1/clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: id, client_name: id, backchannel_logout_uri: `${receiver.url}/${id}` }),
+      });
+      secrets[id] = (await json<{ client_secret: string }>(res, 201)).client_secret;
+      tokens[id] = await stack.serverToken('client:self', { clientId: id, secret: secrets[id] });
+    }
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await receiver?.close();
+  });
+
+  it('shows an event with its deliveries to admins; a client sees only its own, and other clients’ things are 404', async () => {
+    const { event_id, deliveries } = await emit('user-1', ['shop', 'forum']);
+    for (const d of deliveries) await waitForStatus(d.id, 'delivered');
+    const full = await json<{ trigger: string; deliveries: DeliveryView[] }>(
+      await call('GET', `/v1/logout-events/${event_id}`, admin),
+    );
+    expect(full.trigger).toBe('external');
+    expect(full.deliveries.map((d) => [d.client_id, d.status])).toEqual([
+      ['forum', 'delivered'],
+      ['shop', 'delivered'],
+    ]);
+    const own = await json<{ deliveries: DeliveryView[] }>(await call('GET', `/v1/logout-events/${event_id}`, tokens.shop));
+    expect(own.deliveries.map((d) => d.client_id)).toEqual(['shop']);
+
+    const forumDelivery = deliveries.find((d) => d.client_id === 'forum')!.id;
+    expect((await call('GET', `/v1/deliveries/${forumDelivery}`, tokens.shop)).status).toBe(404);
+    expect((await call('GET', `/v1/deliveries/${forumDelivery}/attempts`, tokens.shop)).status).toBe(404);
+    expect((await call('POST', `/v1/deliveries/${forumDelivery}/retry`, tokens.shop)).status).toBe(404);
+    expect((await call('GET', `/v1/deliveries/${forumDelivery}`, tokens.forum)).status).toBe(200);
+
+    const listed = await json<{ data: DeliveryView[] }>(await call('GET', '/v1/deliveries?client_id=forum', tokens.shop));
+    expect(listed.data.every((d) => d.client_id === 'shop')).toBe(true);
+
+    for (const path of [
+      '/v1/logout-events',
+      `/v1/logout-events/${event_id}`,
+      '/v1/deliveries',
+      `/v1/deliveries/${forumDelivery}/attempts`,
+    ]) {
+      expect((await call('GET', path)).status).toBe(401);
+      expect((await call('GET', path, emitter)).status).toBe(403);
+    }
+    const attempts = await json<{ data: { number: number; trigger: string; status_code: number }[] }>(
+      await call('GET', `/v1/deliveries/${forumDelivery}/attempts`, admin),
+    );
+    expect(attempts.data).toMatchObject([{ number: 1, trigger: 'scheduled', status_code: 204 }]);
+  });
+
+  it('filters events and deliveries', async () => {
+    const a = await emit('filter-me', ['shop']);
+    await emit('someone-else', ['shop']);
+    const bySub = await json<{ data: { id: string; sub: string }[] }>(
+      await call('GET', '/v1/logout-events?sub=filter-me', admin),
+    );
+    expect(bySub.data.map((e) => e.id)).toEqual([a.event_id]);
+    const byEvent = await json<{ data: DeliveryView[] }>(await call('GET', `/v1/deliveries?event_id=${a.event_id}`, admin));
+    expect(byEvent.data.map((d) => d.id)).toEqual([a.deliveries[0].id]);
+    const future = await json<{ data: unknown[] }>(await call('GET', '/v1/logout-events?since=2100-01-01T00:00:00Z', admin));
+    expect(future.data).toEqual([]);
+    for (const bad of ['?status=lost', '?limit=0', '?limit=1000', '?since=yesterday', '?cursor=bogus', '?event_id=42']) {
+      expect((await call('GET', `/v1/deliveries${bad}`, admin)).status).toBe(400);
+    }
+  });
+
+  it('keeps pages stable while new events arrive', async () => {
+    for (let i = 0; i < 5; i++) await emit(`page-${i}`, ['forum']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let first = true;
+    do {
+      const page: { data: { id: string }[]; next_cursor: string | null } = await json(
+        await call('GET', `/v1/logout-events?client_id=forum&limit=2${cursor ? `&cursor=${cursor}` : ''}`, admin),
+      );
+      seen.push(...page.data.map((e) => e.id));
+      if (first) await emit('arrives-during-paging', ['forum']);
+      first = false;
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    const all = await json<{ data: { id: string }[] }>(await call('GET', '/v1/logout-events?client_id=forum&limit=200', admin));
+    // Everything but the event that arrived after the first page was seen, in order.
+    expect(seen).toEqual(all.data.slice(1).map((e) => e.id));
+  });
+
+  it('retries one dead delivery now with a fresh token, recorded as manual; a delivered one only with force', async () => {
+    receiver.setDefault('/shop', { status: 503 });
+    const { deliveries } = await emit('user-retry', ['shop']);
+    const id = deliveries[0].id;
+    await waitForStatus(id, 'dead');
+    receiver.setDefault('/shop', { status: 204 });
+
+    const retried = await json<{ delivery: DeliveryView; attempt: { number: number; trigger: string; status_code: number } }>(
+      await call('POST', `/v1/deliveries/${id}/retry`, tokens.shop),
+    );
+    expect(retried.delivery.status).toBe('delivered');
+    expect(retried.attempt).toMatchObject({ number: 3, trigger: 'manual', status_code: 204 });
+    const tokensSent = receiver
+      .received('/shop')
+      .slice(-3)
+      .map((r) => JSON.parse(Buffer.from(r.logoutToken!.split('.')[1], 'base64url').toString()).jti);
+    expect(new Set(tokensSent).size).toBe(3);
+
+    const again = await call('POST', `/v1/deliveries/${id}/retry`, admin);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toMatch(/force=true/);
+    const forced = await json<{ attempt: { number: number } }>(
+      await call('POST', `/v1/deliveries/${id}/retry?force=true`, admin),
+    );
+    expect(forced.attempt.number).toBe(4);
+  });
+
+  it('refuses a retry while an attempt is in flight', async () => {
+    receiver.reply('/forum', { status: 204, delayMs: 1500 });
+    const { deliveries } = await emit('user-inflight', ['forum']);
+    const id = deliveries[0].id;
+    await waitForStatus(id, 'delivering');
+    const res = await call('POST', `/v1/deliveries/${id}/retry`, admin);
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { message: string }).message).toMatch(/in flight/);
+    await waitForStatus(id, 'delivered');
+  });
+});
