@@ -182,4 +182,75 @@ describe('operator look-up and single retry of deliveries', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(/in flight/);
     await waitForStatus(id, 'delivered');
   });
+
+  describe('endpoint health, disable, enable and recover', () => {
+    const post = (path: string, body: unknown, token = admin) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    it('reports the last hour, counts and breaker state; a client sees only its own', async () => {
+      const health = await json<{
+        endpoint_status: string;
+        last_hour: { attempts: number; delivered: number; success_rate: number; p50_ms: number };
+        last_success_at: string;
+        pending: number;
+        dead: number;
+        breaker: { state: string };
+      }>(await call('GET', '/v1/clients/shop/health', admin));
+      expect(health.endpoint_status).toBe('active');
+      expect(health.last_hour.attempts).toBeGreaterThanOrEqual(4);
+      expect(health.last_hour.success_rate).toBeGreaterThan(0);
+      expect(health.last_hour.success_rate).toBeLessThan(1);
+      expect(typeof health.last_hour.p50_ms).toBe('number');
+      expect(health.last_success_at).not.toBeNull();
+      expect(health.breaker.state).toBe('closed');
+      expect((await call('GET', '/v1/clients/me/health', tokens.shop)).status).toBe(200);
+      expect((await call('GET', '/v1/clients/forum/health', tokens.shop)).status).toBe(404);
+      expect((await post('/v1/clients/shop/disable', {}, tokens.shop)).status).toBe(403);
+    });
+
+    it('disabling keeps new logouts as skipped; enabling with recover_since sends them', async () => {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const disabled = await json<{ endpoint_status: string; endpoint_status_reason: string }>(
+        await post('/v1/clients/forum/disable', { reason: 'maintenance window' }),
+      );
+      expect(disabled).toMatchObject({
+        endpoint_status: 'disabled',
+        endpoint_status_reason: 'disabled by test-admin: maintenance window',
+      });
+      const { deliveries } = await emit('while-disabled', ['forum']);
+      expect(deliveries[0]).toMatchObject({ status: 'skipped' });
+      const before = receiver.received('/forum').length;
+
+      const enabled = await json<{ endpoint_status: string; recovered: number }>(
+        await post('/v1/clients/forum/enable', { recover_since: since }),
+      );
+      expect(enabled).toMatchObject({ endpoint_status: 'active', recovered: 1 });
+      await waitForStatus(deliveries[0].id, 'delivered');
+      expect(receiver.received('/forum').length).toBe(before + 1);
+    });
+
+    it('recovers exactly the deliveries that did not succeed in the window', async () => {
+      const since = new Date().toISOString();
+      receiver.setDefault('/shop', { status: 500 });
+      const failed = await emit('missed-1', ['shop']);
+      await waitForStatus(failed.deliveries[0].id, 'dead');
+      receiver.setDefault('/shop', { status: 204 });
+      const ok = await emit('fine', ['shop']);
+      await waitForStatus(ok.deliveries[0].id, 'delivered');
+      const count = receiver.received('/shop').length;
+
+      const res = await json<{ recovered: number }>(await post('/v1/clients/me/recover', { since }, tokens.shop), 202);
+      expect(res.recovered).toBe(1);
+      await waitForStatus(failed.deliveries[0].id, 'delivered');
+      expect(receiver.received('/shop').length).toBe(count + 1);
+
+      expect((await post('/v1/clients/shop/recover', { since: '2020-01-01T00:00:00Z' })).status).toBe(400);
+      expect((await post('/v1/clients/shop/recover', { since: 'soon' })).status).toBe(400);
+      expect((await post('/v1/clients/forum/recover', { since }, tokens.shop)).status).toBe(404);
+    });
+  });
 });

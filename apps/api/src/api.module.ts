@@ -11,6 +11,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
 import { DeliveriesController } from './deliveries/deliveries.controller';
+import { EndpointController } from './deliveries/endpoint.controller';
 import { LogoutEventsController } from './logout-events/logout-events.controller';
 import { SessionsController } from './logout-events/sessions.controller';
 
@@ -26,7 +27,14 @@ import { SessionsController } from './logout-events/sessions.controller';
     DeliveryModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
-  controllers: [SelfClientController, ClientsController, LogoutEventsController, SessionsController, DeliveriesController],
+  controllers: [
+    SelfClientController,
+    ClientsController,
+    LogoutEventsController,
+    SessionsController,
+    DeliveriesController,
+    EndpointController,
+  ],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })
 export class ApiModule {}

@@ -5,3 +5,4 @@ export * from './logout.service';
 export * from './outbox-relay.service';
 export * from './session-expiry.service';
 export * from './delivery-queries.service';
+export * from './endpoint-health.service';

@@ -68,6 +68,23 @@ export class LogoutService {
     }
   }
 
+  /**
+   * Recover: every delivery to `clientId` created in [since, until) that did not succeed (rejected,
+   * dead, skipped) is opened again and queued; returns how many. Deliveries still in progress are
+   * left to their schedule.
+   */
+  async reopenForClient(clientId: string, since: Date, until: Date): Promise<number> {
+    const [rows] = (await this.db.query(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL, updated_at = now()
+        WHERE client_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('rejected', 'dead', 'skipped')
+        RETURNING id, client_id AS "clientId"`,
+      [clientId, since, until],
+    )) as [{ id: string; clientId: string }[], number];
+    for (let i = 0; i < rows.length; i += 1000) await this.enqueue(rows.slice(i, i + 1000));
+    if (rows.length) this.logger.log({ clientId, count: rows.length }, 'reopened deliveries for recovery');
+    return rows.length;
+  }
+
   /** Puts deliveries on the queue; a failure is logged, not thrown (the relay re-enqueues). */
   async enqueue(deliveries: Pick<RecordedDelivery, 'id' | 'clientId'>[], notBefore = 0): Promise<void> {
     if (!deliveries.length) return;

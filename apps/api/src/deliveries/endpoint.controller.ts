@@ -1,0 +1,105 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { DeliveryService } from '@slo/delivery';
+import { EndpointHealthService, LogoutService } from '@slo/logout';
+import { AppError, ErrorCode } from '@slo/observability';
+import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
+
+/** Longest window one recover call may reopen. */
+export const MAX_RECOVER_WINDOW_DAYS = 30;
+
+export class DisableEndpointDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class RecoverDto {
+  @ApiProperty({ description: 'resend what did not succeed since this time (ISO 8601)' })
+  @IsISO8601({ strict: true })
+  since!: string;
+
+  @ApiPropertyOptional({ description: 'until this time (default: now)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+}
+
+export class EnableEndpointDto {
+  @ApiPropertyOptional({ description: 'also resend what did not succeed since this time (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  recover_since?: string;
+}
+
+/** `me` means the caller; a client (client:self) may only name itself, others answer 404. */
+function target(me: Principal, clientId: string): string {
+  const id = clientId === 'me' ? me.clientId : clientId;
+  if (!me.scopes.has('admin') && id !== me.clientId) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
+  return id;
+}
+
+function window(since: string, until?: string): { since: Date; until: Date } {
+  const s = new Date(since);
+  const u = until ? new Date(until) : new Date();
+  if (u <= s) throw AppError.validation('until', 'must be after since');
+  if (u.getTime() - s.getTime() > MAX_RECOVER_WINDOW_DAYS * 86_400_000) {
+    throw AppError.validation('since', `the window may span at most ${MAX_RECOVER_WINDOW_DAYS} days`);
+  }
+  return { since: s, until: u };
+}
+
+@ApiTags('endpoints')
+@ApiBearerAuth()
+@Controller('v1/clients/:clientId')
+export class EndpointController {
+  constructor(
+    private readonly health: EndpointHealthService,
+    private readonly deliveries: DeliveryService,
+    private readonly logouts: LogoutService,
+  ) {}
+
+  @Get('health')
+  @RequireScopes('admin', 'client:self')
+  @ApiOperation({ summary: 'Back-channel health: last hour success rate and latency, breaker, pending and dead counts' })
+  async getHealth(@CurrentPrincipal() me: Principal, @Param('clientId') clientId: string) {
+    const id = target(me, clientId);
+    const health = await this.health.health(id);
+    const breaker = await this.deliveries.guard.breakerState(id);
+    return { ...health, breaker: { ...breaker, openUntil: undefined, open_until: breaker.openUntil?.toISOString() ?? null } };
+  }
+
+  @Post('disable')
+  @HttpCode(200)
+  @RequireScopes('admin')
+  @ApiOperation({ summary: 'Stop deliveries to the endpoint (they are kept as skipped); sign-in is unaffected' })
+  async disable(@CurrentPrincipal() me: Principal, @Param('clientId') clientId: string, @Body() dto: DisableEndpointDto) {
+    await this.health.setEndpointStatus(clientId, 'disabled', `disabled by ${me.clientId}${dto.reason ? `: ${dto.reason}` : ''}`);
+    return this.health.health(clientId);
+  }
+
+  @Post('enable')
+  @HttpCode(200)
+  @RequireScopes('admin')
+  @ApiOperation({ summary: 'Deliver to the endpoint again; with recover_since, resend what it missed' })
+  async enable(@Param('clientId') clientId: string, @Body() dto: EnableEndpointDto) {
+    const range = dto.recover_since ? window(dto.recover_since) : null;
+    await this.health.setEndpointStatus(clientId, 'active', null);
+    const recovered = range ? await this.logouts.reopenForClient(clientId, range.since, range.until) : 0;
+    return { ...(await this.health.health(clientId)), recovered };
+  }
+
+  @Post('recover')
+  @HttpCode(202)
+  @RequireScopes('admin', 'client:self')
+  @ApiOperation({ summary: 'Resend every logout whose delivery to this client did not succeed in the window' })
+  async recover(@CurrentPrincipal() me: Principal, @Param('clientId') clientId: string, @Body() dto: RecoverDto) {
+    const id = target(me, clientId);
+    await this.health.health(id);
+    const range = window(dto.since, dto.until);
+    return { client_id: id, recovered: await this.logouts.reopenForClient(id, range.since, range.until) };
+  }
+}
