@@ -166,6 +166,17 @@ export const ENV_VARS = {
     default: '60',
     parse: int(1, 86400),
   },
+  ENDPOINT_AUTO_DISABLE_AFTER_SECONDS: {
+    description:
+      'disable a back-channel endpoint that delivered nothing for this long while its deliveries kept failing; 0 never',
+    default: '86400',
+    parse: int(0, 30 * 86400),
+  },
+  DELIVERY_RETENTION_DAYS: {
+    description: 'delivered deliveries (with their attempts) older than this are deleted by the worker',
+    default: '30',
+    parse: int(1, 3650),
+  },
   LOG_LEVEL: {
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: 'info',
@@ -211,6 +222,7 @@ export interface AppConfig {
     relayIntervalSeconds: number;
   };
   logout: { redirectWaitMs: number; expirySweepSeconds: number };
+  endpoints: { autoDisableAfterSeconds: number; retentionDays: number };
   log: { level: string; pretty: boolean };
 }
 
@@ -276,6 +288,10 @@ export function parseConfig(env: Env): AppConfig {
       breakerThreshold: v.BREAKER_FAILURE_THRESHOLD!,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS!,
       relayIntervalSeconds: v.OUTBOX_RELAY_INTERVAL_SECONDS!,
+    },
+    endpoints: {
+      autoDisableAfterSeconds: v.ENDPOINT_AUTO_DISABLE_AFTER_SECONDS!,
+      retentionDays: v.DELIVERY_RETENTION_DAYS!,
     },
     logout: { redirectWaitMs: v.LOGOUT_REDIRECT_WAIT_MS!, expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS! },
     log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },

@@ -62,6 +62,62 @@ export class EndpointHealthService {
     };
   }
 
+  /**
+   * Auto-disable: endpoints that delivered nothing for `afterSeconds` while their deliveries kept
+   * failing (a failure in the last `afterSeconds`, and one open or dead for longer than that) are
+   * disabled with the reason recorded. Returns the disabled client ids.
+   */
+  async disableFailingEndpoints(afterSeconds: number): Promise<string[]> {
+    if (afterSeconds <= 0) return [];
+    const rows: { client_id: string }[] = await this.db.query(
+      `SELECT c.client_id FROM clients c
+        WHERE c.endpoint_status = 'active' AND c.backchannel_logout_uri IS NOT NULL
+          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.client_id = c.client_id
+                        AND d.status IN ('retrying', 'dead') AND d.last_attempt_at > now() - make_interval(secs => $1))
+          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.client_id = c.client_id
+                        AND d.status IN ('retrying', 'dead') AND d.created_at < now() - make_interval(secs => $1))
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.client_id = c.client_id
+                            AND d.delivered_at > now() - make_interval(secs => $1))`,
+      [afterSeconds],
+    );
+    for (const { client_id } of rows) {
+      await this.setEndpointStatus(
+        client_id,
+        'disabled',
+        `auto-disabled: nothing delivered for ${afterSeconds} s while deliveries kept failing`,
+      );
+    }
+    return rows.map((r) => r.client_id);
+  }
+
+  /**
+   * Retention: deletes delivered deliveries (their attempts go with them) older than `days`, and
+   * events left without deliveries, in small batches so no lock is held for long.
+   */
+  async pruneDelivered(days: number, batch = 1000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, deleted] = (await this.db.query(
+        `DELETE FROM deliveries WHERE id IN (
+           SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < now() - make_interval(days => $1) LIMIT $2)`,
+        [days, batch],
+      )) as [unknown, number];
+      total += deleted;
+      if (deleted < batch) break;
+    }
+    for (;;) {
+      const [, deleted] = (await this.db.query(
+        `DELETE FROM logout_events WHERE id IN (
+           SELECT e.id FROM logout_events e WHERE e.created_at < now() - make_interval(days => $1)
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)`,
+        [days, batch],
+      )) as [unknown, number];
+      if (deleted < batch) break;
+    }
+    if (total) this.logger.log(`pruned ${total} delivered deliveries older than ${days} days`);
+    return total;
+  }
+
   /** Disables or enables the endpoint (sign-in is unaffected); the reason is kept and logged. */
   async setEndpointStatus(clientId: string, status: 'active' | 'disabled', reason: string | null): Promise<void> {
     const [, affected] = (await this.db.query(

@@ -26,6 +26,10 @@ export const MaintenanceJob = {
   RelayOutbox: 'relay-outbox',
   /** Records session_expired logouts for identity sessions past their expiry. */
   SweepExpiredSessions: 'sweep-expired-sessions',
+  /** Disables endpoints that kept failing (ENDPOINT_AUTO_DISABLE_AFTER_SECONDS). */
+  CheckEndpoints: 'check-endpoints',
+  /** Deletes delivered deliveries past DELIVERY_RETENTION_DAYS. */
+  PruneDeliveries: 'prune-deliveries',
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
 
@@ -34,6 +38,8 @@ export interface MaintenanceJobData {
   [MaintenanceJob.PurgeExpiredOidcState]: Record<string, never>;
   [MaintenanceJob.RelayOutbox]: Record<string, never>;
   [MaintenanceJob.SweepExpiredSessions]: Record<string, never>;
+  [MaintenanceJob.CheckEndpoints]: Record<string, never>;
+  [MaintenanceJob.PruneDeliveries]: Record<string, never>;
 }
 
 /** Options every delivery job is added with. The job id makes a second enqueue of the same delivery a no-op. */

@@ -1,7 +1,8 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { OutboxRelay, SessionExpirySweep } from '@slo/logout';
+import { APP_CONFIG, AppConfig } from '@slo/config';
+import { EndpointHealthService, OutboxRelay, SessionExpirySweep } from '@slo/logout';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
 import { Job } from 'bullmq';
@@ -19,12 +20,20 @@ export class MaintenanceProcessor extends WorkerHost {
     },
     [MaintenanceJob.RelayOutbox]: async () => ({ requeued: await this.relay.relay() }),
     [MaintenanceJob.SweepExpiredSessions]: async () => ({ ended: await this.expiry.sweep() }),
+    [MaintenanceJob.CheckEndpoints]: async () => ({
+      disabled: await this.endpoints.disableFailingEndpoints(this.config.endpoints.autoDisableAfterSeconds),
+    }),
+    [MaintenanceJob.PruneDeliveries]: async () => ({
+      pruned: await this.endpoints.pruneDelivered(this.config.endpoints.retentionDays),
+    }),
   };
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly relay: OutboxRelay,
     private readonly expiry: SessionExpirySweep,
+    private readonly endpoints: EndpointHealthService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }

@@ -37,6 +37,8 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
       [MaintenanceJob.PurgeExpiredOidcState]: this.config.worker.cleanupIntervalSeconds * 1000,
       [MaintenanceJob.RelayOutbox]: this.config.delivery.relayIntervalSeconds * 1000,
       [MaintenanceJob.SweepExpiredSessions]: this.config.logout.expirySweepSeconds * 1000,
+      [MaintenanceJob.CheckEndpoints]: this.config.delivery.relayIntervalSeconds * 1000,
+      [MaintenanceJob.PruneDeliveries]: this.config.worker.cleanupIntervalSeconds * 1000,
     };
     for (const [name, ms] of Object.entries(every)) {
       if (onlyMissing && (await this.queue.getJobScheduler(name))) continue;
