@@ -50,6 +50,7 @@ describe('operator look-up and single retry of deliveries', () => {
         DELIVERY_BACKOFF_MAX_MS: '100',
         DELIVERY_MAX_ATTEMPTS: '2',
         OUTBOX_RELAY_INTERVAL_SECONDS: '1',
+        BREAKER_FAILURE_THRESHOLD: '1000',
       },
     });
     await stack.start(createWorkerApp);
@@ -251,6 +252,78 @@ describe('operator look-up and single retry of deliveries', () => {
       expect((await post('/v1/clients/shop/recover', { since: '2020-01-01T00:00:00Z' })).status).toBe(400);
       expect((await post('/v1/clients/shop/recover', { since: 'soon' })).status).toBe(400);
       expect((await post('/v1/clients/forum/recover', { since }, tokens.shop)).status).toBe(404);
+    });
+  });
+
+  describe('bulk retry batches', () => {
+    const post = (path: string, body: unknown, token = admin) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    interface Batch {
+      id: string;
+      state: string;
+      total: number;
+      done: number;
+      succeeded: number;
+      failed: number;
+    }
+    const batch = (id: string, token = admin) => call('GET', `/v1/retries/${id}`, token).then((r) => r.json() as Promise<Batch>);
+
+    async function deadDeliveries(clientId: string, count: number) {
+      receiver.setDefault(`/${clientId}`, { status: 500 });
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) ids.push((await emit(`bulk-${clientId}-${i}`, [clientId])).deliveries[0].id);
+      for (const id of ids) await waitForStatus(id, 'dead');
+      return ids;
+    }
+
+    it('re-sends what went dead once the receiver is fixed, with correct progress counts', async () => {
+      const since = new Date().toISOString();
+      const ids = await deadDeliveries('shop', 3);
+      receiver.setDefault('/shop', { status: 204 });
+      const created = await json<Batch>(await post('/v1/retries', { client_id: 'shop', statuses: ['dead'], since }), 202);
+      expect(created).toMatchObject({ total: 3 });
+      const finished = await waitFor(async () => ((await batch(created.id)).state === 'done' ? batch(created.id) : null), {
+        what: 'the batch to finish',
+      });
+      expect(finished).toMatchObject({ state: 'done', total: 3, done: 3, succeeded: 3, failed: 0 });
+      for (const id of ids) expect((await delivery(id)).status).toBe('delivered');
+      expect((await batch(created.id, tokens.shop)).id).toBe(created.id);
+      expect((await call('GET', `/v1/retries/${created.id}`, tokens.forum)).status).toBe(404);
+    });
+
+    it('allows one active batch per client, can be cancelled, and does not hold up fresh logouts', async () => {
+      const since = new Date().toISOString();
+      await deadDeliveries('forum', 6);
+      receiver.setDefault('/forum', { status: 204, delayMs: 800 });
+      const running = await json<Batch>(await post('/v1/retries', { since }, tokens.forum), 202);
+      expect(running.total).toBe(6);
+      const second = await post('/v1/retries', { client_id: 'forum', since });
+      expect(second.status).toBe(409);
+
+      const started = Date.now();
+      const fresh = await emit('fresh-during-batch', ['shop']);
+      await waitForStatus(fresh.deliveries[0].id, 'delivered');
+      expect(Date.now() - started).toBeLessThan(1500);
+
+      const cancelled = await json<Batch>(await call('DELETE', `/v1/retries/${running.id}`, admin));
+      expect(cancelled.state).toBe('cancelled');
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await batch(running.id);
+      expect(after.state).toBe('cancelled');
+      expect(after.done).toBeLessThan(6);
+      receiver.setDefault('/forum', { status: 204 });
+    });
+
+    it('refuses batches beyond the caps or for another client', async () => {
+      const old = '2020-01-01T00:00:00Z';
+      expect((await post('/v1/retries', { since: old })).status).toBe(400);
+      expect((await post('/v1/retries', { since: new Date().toISOString(), statuses: ['delivered'] })).status).toBe(400);
+      expect((await post('/v1/retries', { client_id: 'forum', since: new Date().toISOString() }, tokens.shop)).status).toBe(404);
+      expect((await post('/v1/retries', { since: new Date().toISOString() }, emitter)).status).toBe(403);
     });
   });
 });

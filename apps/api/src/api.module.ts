@@ -12,6 +12,7 @@ import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EndpointController } from './deliveries/endpoint.controller';
+import { RetriesController } from './deliveries/retries.controller';
 import { LogoutEventsController } from './logout-events/logout-events.controller';
 import { SessionsController } from './logout-events/sessions.controller';
 
@@ -34,6 +35,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     SessionsController,
     DeliveriesController,
     EndpointController,
+    RetriesController,
   ],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })

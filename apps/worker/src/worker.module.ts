@@ -6,6 +6,7 @@ import { LogoutModule } from '@slo/logout';
 import { QueueModule, QueueName, RedisModule } from '@slo/queue';
 import { DeliveryWorkerConfig } from './delivery/delivery-worker.config';
 import { DeliveryProcessor } from './delivery/delivery.processor';
+import { RetryBatchProcessor } from './delivery/retry-batch.processor';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
 
@@ -15,10 +16,10 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
     DatabaseModule.forRoot(),
     RedisModule,
     HealthModule,
-    QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery]),
+    QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery, QueueName.RetryBatch]),
     LogoutModule,
     DeliveryModule,
   ],
-  providers: [MaintenanceProcessor, MaintenanceScheduler, DeliveryProcessor, DeliveryWorkerConfig],
+  providers: [MaintenanceProcessor, MaintenanceScheduler, DeliveryProcessor, DeliveryWorkerConfig, RetryBatchProcessor],
 })
 export class WorkerModule {}

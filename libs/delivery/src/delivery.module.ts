@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '@slo/keys';
+import { LogoutModule } from '@slo/logout';
+import { QueueModule, QueueName } from '@slo/queue';
 import { DeliveryService } from './delivery.service';
+import { RetryBatchService } from './retry-batch.service';
 
 /** Sends deliveries. The importing app provides the database, Redis (`RedisModule`) and config. */
 @Module({
-  imports: [KeysModule],
-  providers: [DeliveryService],
-  exports: [DeliveryService],
+  imports: [KeysModule, LogoutModule, QueueModule.register(QueueName.RetryBatch)],
+  providers: [DeliveryService, RetryBatchService],
+  exports: [DeliveryService, RetryBatchService],
 })
 export class DeliveryModule {}

@@ -7,3 +7,4 @@ export * from './http-sender';
 export * from './logout-token';
 export * from './outcome-policy';
 export * from './webhook-signature';
+export * from './retry-batch.service';

@@ -2,6 +2,8 @@
 export const QueueName = {
   /** One job per delivery (job id = delivery id): mint, send, record, reschedule. */
   Delivery: 'delivery',
+  /** One job per bulk retry batch (job id = batch id); runs beside, never ahead of, fresh deliveries. */
+  RetryBatch: 'retry-batch',
   /** Periodic housekeeping: expired provider state, the outbox relay. */
   Maintenance: 'maintenance',
 } as const;
@@ -17,6 +19,14 @@ export interface DeliveryJobData {
   deliveryId: string;
   /** The delivery's client: the circuit breaker and endpoint limit are checked before the database is. */
   clientId: string;
+}
+
+export const RetryBatchJob = {
+  Run: 'run-retry-batch',
+} as const;
+
+export interface RetryBatchJobData {
+  batchId: string;
 }
 
 export const MaintenanceJob = {

@@ -4,6 +4,7 @@ import { DeliveryEntity } from './delivery.entity';
 import { LogoutEventEntity } from './logout-event.entity';
 import { SessionClientEntity } from './session-client.entity';
 import { OidcPayloadEntity } from './oidc-payload.entity';
+import { RetryBatchEntity } from './retry-batch.entity';
 import { SigningKeyEntity } from './signing-key.entity';
 import { UserEntity } from './user.entity';
 
@@ -13,6 +14,7 @@ export * from './delivery.entity';
 export * from './logout-event.entity';
 export * from './session-client.entity';
 export * from './oidc-payload.entity';
+export * from './retry-batch.entity';
 export * from './signing-key.entity';
 export * from './user.entity';
 
@@ -25,4 +27,5 @@ export const ENTITIES = [
   LogoutEventEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,
+  RetryBatchEntity,
 ];
