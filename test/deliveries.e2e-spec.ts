@@ -16,6 +16,7 @@ describe('operator look-up and single retry of deliveries', () => {
   let receiver: Receiver;
   let admin: string;
   let emitter: string;
+  let workerUrl: string;
   const secrets: Record<string, string> = {};
   const tokens: Record<string, string> = {};
 
@@ -53,7 +54,7 @@ describe('operator look-up and single retry of deliveries', () => {
         BREAKER_FAILURE_THRESHOLD: '1000',
       },
     });
-    await stack.start(createWorkerApp);
+    workerUrl = (await stack.start(createWorkerApp)).url;
     admin = await stack.serverToken('admin');
     emitter = await stack.serverToken('logout:emit');
     for (const id of ['shop', 'forum']) {
@@ -325,5 +326,22 @@ describe('operator look-up and single retry of deliveries', () => {
       expect((await post('/v1/retries', { client_id: 'forum', since: new Date().toISOString() }, tokens.shop)).status).toBe(404);
       expect((await post('/v1/retries', { since: new Date().toISOString() }, emitter)).status).toBe(403);
     });
+  });
+
+  it('exposes Prometheus metrics on the api and the worker', async () => {
+    // One failure, and the next attempt seconds away: the breaker holds a failure count meanwhile.
+    receiver.reply('/forum', { status: 503, headers: { 'retry-after': '5' } });
+    const { deliveries } = await emit('metrics', ['forum']);
+    await waitFor(async () => (await delivery(deliveries[0].id)).attempts >= 1, { what: 'a failed attempt' });
+    const apiMetrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+    expect(apiMetrics).toMatch(/^slo_deliveries\{status="delivered"\} [1-9]\d*$/m);
+    expect(apiMetrics).toMatch(/^slo_logout_events\{trigger="external"\} [1-9]\d*$/m);
+    expect(apiMetrics).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting"\} \d+$/m);
+    expect(apiMetrics).toMatch(/^slo_queue_oldest_waiting_seconds\{queue="delivery"\} [\d.]+$/m);
+    expect(apiMetrics).toMatch(/^slo_endpoint_breaker_open\{client_id="forum"\} [01]$/m);
+    const workerMetrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^slo_delivery_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);
+    expect(workerMetrics).toMatch(/^slo_delivery_attempt_duration_seconds_bucket\{le="0.5",outcome="delivered"\} [1-9]\d*$/m);
+    expect(workerMetrics).toMatch(/^slo_process_cpu_seconds_total /m);
   });
 });

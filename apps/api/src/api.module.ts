@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
-import { HealthModule, LoggingModule } from '@slo/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
@@ -22,6 +22,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     DatabaseModule.forRoot(),
     RedisModule,
     HealthModule,
+    MetricsModule,
     QueueModule.forRoot([]),
     ClientsModule,
     LogoutModule,

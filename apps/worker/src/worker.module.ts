@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@slo/database';
-import { HealthModule, LoggingModule } from '@slo/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, QueueName, RedisModule } from '@slo/queue';
@@ -16,6 +16,7 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
     DatabaseModule.forRoot(),
     RedisModule,
     HealthModule,
+    MetricsModule,
     QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery, QueueName.RetryBatch]),
     LogoutModule,
     DeliveryModule,

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { retryAfterMs, retryDelayMs } from './backoff';
+import { DeliveryMetrics } from './delivery-metrics';
 import { buildRequest, ClaimedDelivery } from './delivery-request';
 import { EndpointGuard } from './endpoint-guard';
 import { HttpSender, SendResult } from './http-sender';
@@ -92,6 +93,7 @@ export class DeliveryService implements OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) redis: Redis,
     keys: SigningKeysService,
+    private readonly metrics: DeliveryMetrics,
   ) {
     this.sender = new HttpSender(new AddressPolicy(config.security.backchannelAllowedHosts));
     this.minter = new LogoutTokenMinter(config.identity.issuer, keys);
@@ -223,6 +225,8 @@ export class DeliveryService implements OnModuleDestroy {
       nextAt = Date.now() + (asked ?? retryDelayMs(number, { baseMs: backoff.backoffBaseMs, maxMs: backoff.backoffMaxMs }));
     }
     const errorClass = describeFailure(result);
+    this.metrics.attempts.inc({ outcome });
+    this.metrics.attemptDuration.observe({ outcome }, result.durationMs / 1000);
     await preparedQuery(this.db, 'delivery_record', RECORD_SQL, [
       uuidv7(),
       d.id,

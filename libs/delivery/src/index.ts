@@ -8,3 +8,4 @@ export * from './logout-token';
 export * from './outcome-policy';
 export * from './webhook-signature';
 export * from './retry-batch.service';
+export * from './delivery-metrics';

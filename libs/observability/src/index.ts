@@ -6,3 +6,4 @@ export * from './logging.module';
 export * from './validation';
 export * from './bootstrap';
 export * from './http-app';
+export * from './metrics.module';
