@@ -28,6 +28,7 @@ src = src.replace(
   /\nexport const MIGRATIONS = \[/,
   `import { ${cls} } from './${file.replace(/\.ts$/, '')}';\n\nexport const MIGRATIONS = [`,
 );
-src = src.replace(/\];\s*$/, `, ${cls}];\n`);
+// Works for the one-line and the prettier-formatted (one per line, trailing comma) array.
+src = src.replace(/,?\s*\];\s*$/, `,\n  ${cls},\n];\n`);
 fs.writeFileSync(index, src);
 console.log(`registered ${cls} in migrations/index.ts`);

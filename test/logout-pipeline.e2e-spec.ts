@@ -390,6 +390,30 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
     });
   });
 
+  it('signs with both webhook secrets during a rotation’s grace period, then with the new one only', async () => {
+    const client = await registerClient('rotating', { delivery_format: 'webhook' });
+    const old = client.webhook_secret as string;
+    const rotated = await api('POST', '/v1/clients/rotating/webhook-secret', { grace_seconds: 2 });
+    const { webhook_secret: next } = (await rotated.json()) as { webhook_secret: string };
+    expect(rotated.status).toBe(200);
+    expect(next).not.toBe(old);
+    const first = await emitOk({ sub: 'u-rot', target_clients: ['rotating'] });
+    await waitForStatus(first.deliveries[0].id, 'delivered');
+    const [during] = receiver.received('/rotating/backchannel');
+    expect(during.headers['webhook-signature']!.toString().split(' ')).toHaveLength(2);
+    for (const secret of [old, next])
+      expect(() => new Webhook(secret).verify(during.body, during.headers as Record<string, string>)).not.toThrow();
+
+    await new Promise((r) => setTimeout(r, 2100));
+    const second = await emitOk({ sub: 'u-rot-2', target_clients: ['rotating'] });
+    await waitForStatus(second.deliveries[0].id, 'delivered');
+    const after = receiver.received('/rotating/backchannel')[1];
+    expect(() => new Webhook(next).verify(after.body, after.headers as Record<string, string>)).not.toThrow();
+    expect(() => new Webhook(old).verify(after.body, after.headers as Record<string, string>)).toThrow();
+    await registerClient('tokens-only');
+    expect((await api('POST', '/v1/clients/tokens-only/webhook-secret', {})).status).toBe(409);
+  });
+
   describe('durability: PostgreSQL is the truth, Redis the transport', () => {
     it('delivers a committed delivery that never reached the queue (crash between commit and enqueue)', async () => {
       await registerClient('orphan');

@@ -153,6 +153,28 @@ export class ClientsService {
     return { client: await this.get(clientId), webhookSecret };
   }
 
+  /**
+   * Replaces the webhook signing secret; the old one keeps signing (next to the new one) for
+   * `graceSeconds`, so the receiver can switch without missing a message. Returns the new secret.
+   */
+  async rotateWebhookSecret(clientId: string, graceSeconds: number): Promise<{ secret: string; previousValidUntil: Date }> {
+    const client = await this.get(clientId);
+    if (client.deliveryFormat !== 'webhook' || !client.webhookSecretEnc) {
+      throw new AppError(ErrorCode.Conflict, `client ${clientId} does not use webhook delivery`);
+    }
+    const secret = generateWebhookSecret();
+    const previousValidUntil = new Date(Date.now() + graceSeconds * 1000);
+    await this.clients.update(
+      { clientId },
+      {
+        webhookSecretPreviousEnc: client.webhookSecretEnc,
+        webhookSecretPreviousUntil: previousValidUntil,
+        webhookSecretEnc: sealWebhookSecret(this.config.identity.keyEncryptionKey, clientId, secret),
+      },
+    );
+    return { secret, previousValidUntil };
+  }
+
   /** Gives a webhook-delivery client its signing secret if it has none yet; returns the new secret. */
   private issueWebhookSecret(client: ClientEntity): string | null {
     if (client.deliveryFormat !== 'webhook' || client.webhookSecretEnc) return null;

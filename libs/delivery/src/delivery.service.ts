@@ -36,7 +36,8 @@ const claimSql = (condition: string) => `
    WHERE d.id = $1 AND c.client_id = d.client_id AND e.id = d.event_id AND (${condition})
   RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at,
             c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.id_token_signed_response_alg,
-            c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc`;
+            c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc,
+            CASE WHEN c.webhook_secret_previous_until > now() THEN c.webhook_secret_previous_enc END AS webhook_secret_previous_enc`;
 
 /** The worker's claim: open deliveries, or one whose sender died mid-send. */
 const CLAIM_SQL = claimSql("d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now())");
@@ -74,6 +75,7 @@ interface ClaimRow {
   delivery_max_attempts: number | null;
   endpoint_status: string;
   webhook_secret_enc: string | null;
+  webhook_secret_previous_enc: string | null;
 }
 
 /**
@@ -192,9 +194,10 @@ export class DeliveryService implements OnModuleDestroy {
       timeoutMs: r.delivery_timeout_ms,
       maxAttempts: r.delivery_max_attempts,
       endpointStatus: r.endpoint_status,
-      webhookSecrets: r.webhook_secret_enc
-        ? [openWebhookSecret(this.config.identity.keyEncryptionKey, r.client_id, r.webhook_secret_enc)]
-        : [],
+      // During a rotation's grace period both secrets sign, so receivers holding either one verify.
+      webhookSecrets: [r.webhook_secret_enc, r.webhook_secret_previous_enc]
+        .filter((sealed): sealed is string => Boolean(sealed))
+        .map((sealed) => openWebhookSecret(this.config.identity.keyEncryptionKey, r.client_id, sealed)),
     };
   }
 

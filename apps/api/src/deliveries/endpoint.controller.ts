@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ClientsService } from '@slo/clients';
 import { DeliveryService } from '@slo/delivery';
 import { EndpointHealthService, LogoutService } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
 
 /** Longest window one recover call may reopen. */
@@ -26,6 +27,15 @@ export class RecoverDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
+}
+
+export class RotateWebhookSecretDto {
+  @ApiPropertyOptional({ description: 'how long the old secret keeps signing too (seconds, at most 7 days)', default: 86400 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 86400)
+  grace_seconds?: number;
 }
 
 export class EnableEndpointDto {
@@ -60,6 +70,7 @@ export class EndpointController {
     private readonly health: EndpointHealthService,
     private readonly deliveries: DeliveryService,
     private readonly logouts: LogoutService,
+    private readonly clients: ClientsService,
   ) {}
 
   @Get('health')
@@ -90,6 +101,20 @@ export class EndpointController {
     await this.health.setEndpointStatus(clientId, 'active', null);
     const recovered = range ? await this.logouts.reopenForClient(clientId, range.since, range.until) : 0;
     return { ...(await this.health.health(clientId)), recovered };
+  }
+
+  @Post('webhook-secret')
+  @HttpCode(200)
+  @RequireScopes('admin', 'client:self')
+  @ApiOperation({ summary: 'Rotate the webhook signing secret; the old one also signs during the grace period' })
+  async rotateWebhookSecret(
+    @CurrentPrincipal() me: Principal,
+    @Param('clientId') clientId: string,
+    @Body() dto: RotateWebhookSecretDto,
+  ) {
+    const id = target(me, clientId);
+    const { secret, previousValidUntil } = await this.clients.rotateWebhookSecret(id, dto.grace_seconds ?? 86_400);
+    return { client_id: id, webhook_secret: secret, previous_secret_valid_until: previousValidUntil.toISOString() };
   }
 
   @Post('recover')

@@ -61,6 +61,13 @@ export class ClientEntity {
   @Column({ name: 'webhook_secret_enc', type: 'text', nullable: true })
   webhookSecretEnc: string | null;
 
+  /** After a rotation: the previous webhook secret, still signed with until `webhookSecretPreviousUntil`. */
+  @Column({ name: 'webhook_secret_previous_enc', type: 'text', nullable: true })
+  webhookSecretPreviousEnc: string | null;
+
+  @Column({ name: 'webhook_secret_previous_until', type: 'timestamptz', nullable: true })
+  webhookSecretPreviousUntil: Date | null;
+
   /** The back-channel endpoint's own state: disabled (e.g. it answered 410) without disabling sign-in. */
   @Column({ name: 'endpoint_status', type: 'varchar', length: 20, default: 'active' })
   endpointStatus: EndpointStatus;

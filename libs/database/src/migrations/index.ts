@@ -3,10 +3,12 @@ import { InitialSchema1795671533262 } from './1795671533262-initial-schema';
 import { LogoutPipeline1795674267230 } from './1795674267230-logout-pipeline';
 import { SessionExpiryNotification1795680048698 } from './1795680048698-session-expiry-notification';
 import { RetryBatches1795680735643 } from './1795680735643-retry-batches';
+import { WebhookSecretRotation1795681120215 } from './1795681120215-webhook-secret-rotation';
 
 export const MIGRATIONS = [
   InitialSchema1795671533262,
   LogoutPipeline1795674267230,
   SessionExpiryNotification1795680048698,
   RetryBatches1795680735643,
+  WebhookSecretRotation1795681120215,
 ];
