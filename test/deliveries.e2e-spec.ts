@@ -1,7 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
-import { Receiver, startTestStack, TestStack, waitFor } from '@slo/testing';
+import { Receiver, startTestStack, TEST_ADMIN, TestStack, waitFor } from '@slo/testing';
 
 interface DeliveryView {
   id: string;
@@ -343,5 +343,26 @@ describe('operator look-up and single retry of deliveries', () => {
     expect(workerMetrics).toMatch(/^slo_delivery_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);
     expect(workerMetrics).toMatch(/^slo_delivery_attempt_duration_seconds_bucket\{le="0.5",outcome="delivered"\} [1-9]\d*$/m);
     expect(workerMetrics).toMatch(/^slo_process_cpu_seconds_total /m);
+  });
+
+  it('serves the queue dashboard to admin client credentials only', async () => {
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const anonymous = await fetch(`${stack.apiUrl}/admin/queues`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(
+      (await fetch(`${stack.apiUrl}/admin/queues`, { headers: { authorization: basic('test-admin', 'wrong') } })).status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${stack.apiUrl}/admin/queues`, { headers: { authorization: basic('shop', secrets.shop) } })).status,
+    ).toBe(403);
+    const auth = { authorization: basic(TEST_ADMIN.clientId, TEST_ADMIN.secret) };
+    const page = await fetch(`${stack.apiUrl}/admin/queues`, { headers: auth });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const queues = (await (await fetch(`${stack.apiUrl}/admin/queues/api/queues`, { headers: auth })).json()) as {
+      queues: { name: string }[];
+    };
+    expect(queues.queues.map((q) => q.name).sort()).toEqual(['delivery', 'retry-batch']);
   });
 });

@@ -3,10 +3,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@slo/config';
 import { createHttpApp } from '@slo/observability';
 import { ApiModule } from './api.module';
+import { mountQueueDashboard } from './queue-dashboard';
 
 /** Builds the platform api (used by main.ts and by the end-to-end tests). */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
   const app = await createHttpApp(ApiModule, config, { bodies: true });
+  mountQueueDashboard(app);
   const doc = new DocumentBuilder()
     .setTitle('SLO Coordinator platform api')
     .setDescription(

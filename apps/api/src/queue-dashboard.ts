@@ -1,0 +1,52 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { INestApplication } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import { ClientsService, verifyClientSecret } from '@slo/clients';
+import { QueueName } from '@slo/queue';
+import type { Queue } from 'bullmq';
+import type { NextFunction, Request, Response } from 'express';
+
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+/**
+ * The BullMQ dashboard (bull-board) for operators, behind HTTP Basic authentication with the
+ * credentials of an active client that holds the `admin` server scope (browser-friendly; the
+ * same credentials obtain admin server tokens).
+ */
+export function mountQueueDashboard(app: INestApplication): void {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
+  const queues = [QueueName.Delivery, QueueName.RetryBatch].map(
+    (name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name), { strict: false })),
+  );
+  createBullBoard({ queues, serverAdapter });
+  const clients = app.get(ClientsService, { strict: false });
+  app.use(QUEUE_DASHBOARD_PATH, adminBasicAuth(clients), serverAdapter.getRouter());
+}
+
+function adminBasicAuth(clients: ClientsService) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const refuse = (status: number, error: string, message: string) => {
+      if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="SLO Coordinator queues", charset="UTF-8"');
+      res.status(status).json({ error, message });
+    };
+    const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+    if (!match) return refuse(401, 'unauthenticated', 'operator client credentials (HTTP Basic) are required');
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const [clientId, secret] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    clients
+      .findActive(decodeURIComponent(clientId))
+      .then((client) => {
+        if (!client || !verifyClientSecret(client.secretHash ?? undefined, decodeURIComponent(secret))) {
+          return refuse(401, 'unauthenticated', 'unknown client or wrong secret');
+        }
+        if (!client.serverScopes.includes('admin'))
+          return refuse(403, 'insufficient_scope', 'the queue dashboard needs an admin client');
+        next();
+      })
+      .catch(next);
+  };
+}
