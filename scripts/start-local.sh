@@ -64,8 +64,8 @@ cat <<INFO
 SLO Coordinator is running (logs in $LOG_DIR/, Ctrl-C stops everything)
 
   identity   $IDENTITY_URL          discovery: $IDENTITY_URL/.well-known/openid-configuration
-  api        $API_URL          OpenAPI UI: $API_URL/docs
-  worker     $WORKER_URL/health/ready
+  api        $API_URL          OpenAPI UI: $API_URL/docs   queues: $API_URL/admin/queues (operator credentials)
+  worker     $WORKER_URL/health/ready   metrics: $API_URL/metrics, $WORKER_URL/metrics
 
 $DEMO
 operator:    client_id=$ADMIN_CLIENT_ID (secret: BOOTSTRAP_ADMIN_CLIENT_SECRET, local default "$ADMIN_CLIENT_SECRET")
