@@ -4,6 +4,7 @@ import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
+import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
 import { ServerTokenGuard } from './auth/server-token.guard';
@@ -13,6 +14,7 @@ import { SelfClientController } from './clients/self-client.controller';
 import { DeliveriesController } from './deliveries/deliveries.controller';
 import { EndpointController } from './deliveries/endpoint.controller';
 import { RetriesController } from './deliveries/retries.controller';
+import { KeysController } from './keys/keys.controller';
 import { LogoutEventsController } from './logout-events/logout-events.controller';
 import { SessionsController } from './logout-events/sessions.controller';
 
@@ -27,6 +29,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     ClientsModule,
     LogoutModule,
     DeliveryModule,
+    KeysModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
   controllers: [
@@ -37,6 +40,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     DeliveriesController,
     EndpointController,
     RetriesController,
+    KeysController,
   ],
   providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
 })

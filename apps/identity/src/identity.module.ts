@@ -13,6 +13,7 @@ import { EndSessionHook } from './logout/end-session.hook';
 import { IdentityLogoutService } from './logout/identity-logout.service';
 import { RedirectLogoutController } from './logout/redirect-logout.controller';
 import { LogoutTokens } from './logout/user-tokens';
+import { KeyReloader } from './oidc/key-reloader';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
 
@@ -29,7 +30,7 @@ import { oidcProviderFactory } from './oidc/oidc-provider.factory';
     LogoutModule,
   ],
   controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController],
-  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook],
+  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook, KeyReloader],
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

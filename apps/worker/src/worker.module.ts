@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
+import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, QueueName, RedisModule } from '@slo/queue';
 import { DeliveryWorkerConfig } from './delivery/delivery-worker.config';
@@ -20,6 +21,7 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
     QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery, QueueName.RetryBatch]),
     LogoutModule,
     DeliveryModule,
+    KeysModule,
   ],
   providers: [MaintenanceProcessor, MaintenanceScheduler, DeliveryProcessor, DeliveryWorkerConfig, RetryBatchProcessor],
 })

@@ -177,6 +177,21 @@ export const ENV_VARS = {
     default: '30',
     parse: int(1, 3650),
   },
+  KEY_PUBLISH_DELAY_SECONDS: {
+    description: 'after a key rotation, how long the new signing key is published before it signs',
+    default: '3600',
+    parse: int(1, 30 * 86400),
+  },
+  KEY_RETIRED_GRACE_SECONDS: {
+    description: 'how long a retired signing key stays published for verification',
+    default: '86400',
+    parse: int(1, 365 * 86400),
+  },
+  KEY_RELOAD_SECONDS: {
+    description: 'how often identity re-reads its signing keys (a rotation reaches every instance within this)',
+    default: '30',
+    parse: int(1, 3600),
+  },
   LOG_LEVEL: {
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: 'info',
@@ -223,6 +238,7 @@ export interface AppConfig {
   };
   logout: { redirectWaitMs: number; expirySweepSeconds: number };
   endpoints: { autoDisableAfterSeconds: number; retentionDays: number };
+  keys: { publishDelaySeconds: number; retiredGraceSeconds: number; reloadSeconds: number };
   log: { level: string; pretty: boolean };
 }
 
@@ -288,6 +304,11 @@ export function parseConfig(env: Env): AppConfig {
       breakerThreshold: v.BREAKER_FAILURE_THRESHOLD!,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS!,
       relayIntervalSeconds: v.OUTBOX_RELAY_INTERVAL_SECONDS!,
+    },
+    keys: {
+      publishDelaySeconds: v.KEY_PUBLISH_DELAY_SECONDS!,
+      retiredGraceSeconds: v.KEY_RETIRED_GRACE_SECONDS!,
+      reloadSeconds: v.KEY_RELOAD_SECONDS!,
     },
     endpoints: {
       autoDisableAfterSeconds: v.ENDPOINT_AUTO_DISABLE_AFTER_SECONDS!,

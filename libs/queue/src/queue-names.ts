@@ -40,6 +40,8 @@ export const MaintenanceJob = {
   CheckEndpoints: 'check-endpoints',
   /** Deletes delivered deliveries past DELIVERY_RETENTION_DAYS. */
   PruneDeliveries: 'prune-deliveries',
+  /** Activates published signing keys and unpublishes retired ones (key rotation). */
+  AdvanceKeyRotation: 'advance-key-rotation',
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
 
@@ -50,6 +52,7 @@ export interface MaintenanceJobData {
   [MaintenanceJob.SweepExpiredSessions]: Record<string, never>;
   [MaintenanceJob.CheckEndpoints]: Record<string, never>;
   [MaintenanceJob.PruneDeliveries]: Record<string, never>;
+  [MaintenanceJob.AdvanceKeyRotation]: Record<string, never>;
 }
 
 /** Options every delivery job is added with. The job id makes a second enqueue of the same delivery a no-op. */

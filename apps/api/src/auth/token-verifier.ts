@@ -10,9 +10,11 @@ export class TokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    // Re-read the JWKS well within the time a rotated key is published before it signs.
+    const cacheMaxAge = Math.min(10 * 60_000, config.keys.publishDelaySeconds * 500);
     this.jwks = createRemoteJWKSet(new URL(`${config.identity.internalUrl}/jwks`), {
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: Math.min(30_000, cacheMaxAge / 2),
+      cacheMaxAge,
     });
   }
 

@@ -3,6 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { EndpointHealthService, OutboxRelay, SessionExpirySweep } from '@slo/logout';
+import { SigningKeysService } from '@slo/keys';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
 import { Job } from 'bullmq';
@@ -23,6 +24,9 @@ export class MaintenanceProcessor extends WorkerHost {
     [MaintenanceJob.CheckEndpoints]: async () => ({
       disabled: await this.endpoints.disableFailingEndpoints(this.config.endpoints.autoDisableAfterSeconds),
     }),
+    [MaintenanceJob.AdvanceKeyRotation]: async () => ({
+      changed: await this.keys.promote(this.config.keys.publishDelaySeconds, this.config.keys.retiredGraceSeconds),
+    }),
     [MaintenanceJob.PruneDeliveries]: async () => ({
       pruned: await this.endpoints.pruneDelivered(this.config.endpoints.retentionDays),
     }),
@@ -33,6 +37,7 @@ export class MaintenanceProcessor extends WorkerHost {
     private readonly relay: OutboxRelay,
     private readonly expiry: SessionExpirySweep,
     private readonly endpoints: EndpointHealthService,
+    private readonly keys: SigningKeysService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();

@@ -39,6 +39,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
       [MaintenanceJob.SweepExpiredSessions]: this.config.logout.expirySweepSeconds * 1000,
       [MaintenanceJob.CheckEndpoints]: this.config.delivery.relayIntervalSeconds * 1000,
       [MaintenanceJob.PruneDeliveries]: this.config.worker.cleanupIntervalSeconds * 1000,
+      [MaintenanceJob.AdvanceKeyRotation]: Math.min(60, this.config.keys.publishDelaySeconds) * 1000,
     };
     for (const [name, ms] of Object.entries(every)) {
       if (onlyMissing && (await this.queue.getJobScheduler(name))) continue;
