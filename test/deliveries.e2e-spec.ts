@@ -365,4 +365,47 @@ describe('operator look-up and single retry of deliveries', () => {
     };
     expect(queues.queues.map((q) => q.name).sort()).toEqual(['delivery', 'retry-batch']);
   });
+
+  it('answers every operator endpoint: 401 without a token, 404 for another client’s resources, 200 for its own and for admins', async () => {
+    const { event_id, deliveries } = await emit('matrix', ['forum']);
+    const id = deliveries[0].id;
+    await waitForStatus(id, 'delivered');
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const batch = (
+      await json<{ id: string }>(
+        await fetch(`${stack.apiUrl}/v1/retries`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens.forum}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ since }),
+        }),
+        202,
+      )
+    ).id;
+    const routes: [string, string, unknown?][] = [
+      ['GET', `/v1/logout-events/${event_id}`],
+      ['GET', `/v1/deliveries/${id}`],
+      ['GET', `/v1/deliveries/${id}/attempts`],
+      ['POST', `/v1/deliveries/${id}/retry?force=true`],
+      ['GET', '/v1/clients/forum/health'],
+      ['POST', '/v1/clients/forum/recover', { since }],
+      ['GET', `/v1/retries/${batch}`],
+    ];
+    const send = (method: string, path: string, body: unknown, token?: string) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    for (const [method, path, body] of routes) {
+      expect([path, (await send(method, path, body)).status]).toEqual([path, 401]);
+      expect([path, (await send(method, path, body, tokens.shop)).status]).toEqual([path, 404]);
+      expect([path, (await send(method, path, body, tokens.forum)).status]).toEqual([path, path.includes('recover') ? 202 : 200]);
+      expect([path, (await send(method, path, body, admin)).status]).toEqual([path, path.includes('recover') ? 202 : 200]);
+    }
+    for (const path of ['/v1/clients/forum/disable', '/v1/clients/forum/enable', '/v1/keys/rotate']) {
+      expect((await send('POST', path, {}, tokens.forum)).status).toBe(403);
+      expect((await send('POST', path, {})).status).toBe(401);
+    }
+    expect((await send('GET', '/v1/keys', undefined, tokens.forum)).status).toBe(403);
+  });
 });
