@@ -1,7 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
-import { Receiver, startTestStack, TEST_ADMIN, TestStack, waitFor } from '@slo/testing';
+import { Receiver, startTestStack, TEST_ADMIN, TestStack, waitFor, FAST_DELIVERY_ENV } from '@slo/testing';
 
 interface DeliveryView {
   id: string;
@@ -47,10 +47,8 @@ describe('operator look-up and single retry of deliveries', () => {
       identity: createIdentityApp,
       api: createApiApp,
       env: {
-        DELIVERY_BACKOFF_BASE_MS: '50',
-        DELIVERY_BACKOFF_MAX_MS: '100',
+        ...FAST_DELIVERY_ENV,
         DELIVERY_MAX_ATTEMPTS: '2',
-        OUTBOX_RELAY_INTERVAL_SECONDS: '1',
         BREAKER_FAILURE_THRESHOLD: '1000',
       },
     });

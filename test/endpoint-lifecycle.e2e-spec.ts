@@ -1,7 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
-import { Receiver, startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
+import { Receiver, startTestStack, TestStack, waitFor, withPg, FAST_DELIVERY_ENV } from '@slo/testing';
 
 describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
   let stack: TestStack;
@@ -24,10 +24,10 @@ describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
       identity: createIdentityApp,
       api: createApiApp,
       env: {
+        ...FAST_DELIVERY_ENV,
         DELIVERY_BACKOFF_BASE_MS: '100',
         DELIVERY_BACKOFF_MAX_MS: '300',
         BREAKER_FAILURE_THRESHOLD: '1000',
-        OUTBOX_RELAY_INTERVAL_SECONDS: '1',
         OIDC_CLEANUP_INTERVAL_SECONDS: '5',
         ENDPOINT_AUTO_DISABLE_AFTER_SECONDS: '3',
         DELIVERY_RETENTION_DAYS: '1',

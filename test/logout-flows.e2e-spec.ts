@@ -2,7 +2,17 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { UsersService } from '@slo/accounts';
-import { freePort, HttpSession, Receiver, signIn, startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
+import {
+  freePort,
+  HttpSession,
+  Receiver,
+  signIn,
+  startTestStack,
+  TestStack,
+  waitFor,
+  withPg,
+  FAST_DELIVERY_ENV,
+} from '@slo/testing';
 import { browse, hiddenInputs } from './support/browse';
 import { RelyingParty, startRelyingParty } from './support/relying-party';
 
@@ -74,9 +84,7 @@ describe('logout flows, verified with express-openid-connect relying parties', (
       identity: createIdentityApp,
       api: createApiApp,
       env: {
-        DELIVERY_BACKOFF_BASE_MS: '50',
-        DELIVERY_BACKOFF_MAX_MS: '200',
-        OUTBOX_RELAY_INTERVAL_SECONDS: '1',
+        ...FAST_DELIVERY_ENV,
         LOGOUT_REDIRECT_WAIT_MS: '5000',
         SESSION_EXPIRY_SWEEP_SECONDS: '1',
       },

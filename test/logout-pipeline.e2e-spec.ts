@@ -3,7 +3,17 @@ import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { UsersService } from '@slo/accounts';
 import { LogoutService } from '@slo/logout';
-import { HttpSession, Receiver, signIn, startTestStack, TestClient, TestStack, waitFor, withPg } from '@slo/testing';
+import {
+  HttpSession,
+  Receiver,
+  signIn,
+  startTestStack,
+  TestClient,
+  TestStack,
+  waitFor,
+  withPg,
+  FAST_DELIVERY_ENV,
+} from '@slo/testing';
 import Redis from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Webhook } from 'standardwebhooks';
@@ -83,12 +93,10 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
       env: {
         DELIVERY_TIMEOUT_MS: '1000',
         DELIVERY_MAX_ATTEMPTS: '6',
-        DELIVERY_BACKOFF_BASE_MS: '50',
-        DELIVERY_BACKOFF_MAX_MS: '200',
+        ...FAST_DELIVERY_ENV,
         DELIVERY_ENDPOINT_CONCURRENCY: '2',
         BREAKER_FAILURE_THRESHOLD: '3',
         BREAKER_COOLDOWN_MS: '1500',
-        OUTBOX_RELAY_INTERVAL_SECONDS: '1',
       },
     });
     await stack.start(createWorkerApp);

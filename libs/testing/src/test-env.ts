@@ -51,3 +51,10 @@ export const PRODUCTION_TEST_ENV = {
   COOKIE_KEYS: 'production-cookie-key-000000000000000000',
   KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
+
+/** Delivery settings for end-to-end tests: retries within milliseconds, the outbox relay every second. */
+export const FAST_DELIVERY_ENV = {
+  DELIVERY_BACKOFF_BASE_MS: '50',
+  DELIVERY_BACKOFF_MAX_MS: '200',
+  OUTBOX_RELAY_INTERVAL_SECONDS: '1',
+};
