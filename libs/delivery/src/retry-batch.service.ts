@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RetryBatchEntity } from '@slo/database';
-import { LogoutService } from '@slo/logout';
+import { LogoutService, retryWindow } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
 import { QueueName, RetryBatchJob } from '@slo/queue';
 import { Queue } from 'bullmq';
@@ -12,7 +12,6 @@ import { DeliveryService } from './delivery.service';
 
 export const RETRYABLE_STATUSES = ['rejected', 'dead', 'skipped'] as const;
 export const MAX_BATCH_DELIVERIES = 10_000;
-export const MAX_BATCH_WINDOW_DAYS = 30;
 /** Manual attempts one batch has in flight: fresh logouts keep the delivery workers. */
 const BATCH_CONCURRENCY = 4;
 
@@ -55,10 +54,7 @@ export class RetryBatchService {
   ) {}
 
   async create(requestedBy: string, req: RetryBatchRequest): Promise<RetryBatchEntity> {
-    if (req.until <= req.since) throw AppError.validation('until', 'must be after since');
-    if (req.until.getTime() - req.since.getTime() > MAX_BATCH_WINDOW_DAYS * 86_400_000) {
-      throw AppError.validation('since', `the window may span at most ${MAX_BATCH_WINDOW_DAYS} days`);
-    }
+    retryWindow(req.since, req.until);
     const ids: { id: string }[] = await this.db.query(
       `SELECT id FROM deliveries WHERE status = ANY($1) AND created_at >= $2 AND created_at < $3
           AND ($4::varchar IS NULL OR client_id = $4) ORDER BY id LIMIT $5`,

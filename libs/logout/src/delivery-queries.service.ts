@@ -47,6 +47,28 @@ function cursorId(raw: string | undefined): string | null {
   return id;
 }
 
+/** WHERE conditions with numbered parameters, built up from optional filters. */
+class Conditions {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  /** `sql` has one `?` for `value`. */
+  add(sql: string, value: unknown): void {
+    this.params.push(value);
+    this.parts.push(sql.replace('?', `$${this.params.length}`));
+  }
+
+  where(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+
+  /** A parameter placeholder for `value` (e.g. the LIMIT). */
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
 
 export function deliveryView(r: Row) {
@@ -92,26 +114,20 @@ export class DeliveryQueries {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async listEvents(viewer: Viewer, f: EventFilter, page: PageRequest): Promise<ListPage<EventView>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (f.sub) add('e.sub = ?', f.sub);
-    if (f.sid) add('? = ANY(e.ended_sids)', f.sid);
-    if (f.trigger) add('e.trigger = ?', f.trigger);
-    if (f.since) add('e.created_at >= ?', f.since);
-    if (f.until) add('e.created_at < ?', f.until);
+    const c = new Conditions();
+    if (f.sub) c.add('e.sub = ?', f.sub);
+    if (f.sid) c.add('? = ANY(e.ended_sids)', f.sid);
+    if (f.trigger) c.add('e.trigger = ?', f.trigger);
+    if (f.since) c.add('e.created_at >= ?', f.since);
+    if (f.until) c.add('e.created_at < ?', f.until);
     const client = viewer.clientId ?? f.clientId;
-    if (client) add('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ?)', client);
+    if (client) c.add('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ?)', client);
     const after = cursorId(page.cursor);
-    if (after) add('e.id < ?', after);
-    params.push(page.limit + 1);
+    if (after) c.add('e.id < ?', after);
+    const limit = c.param(page.limit + 1);
     const rows: Row[] = await this.db.query(
-      `SELECT e.* FROM logout_events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY e.id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT e.* FROM logout_events e ${c.where()} ORDER BY e.id DESC LIMIT ${limit}`,
+      c.params,
     );
     return this.page(rows.map(eventView), page.limit);
   }
@@ -132,25 +148,17 @@ export class DeliveryQueries {
   }
 
   async listDeliveries(viewer: Viewer, f: DeliveryFilter, page: PageRequest): Promise<ListPage<DeliveryView>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
+    const c = new Conditions();
     const client = viewer.clientId ?? f.clientId;
-    if (client) add('client_id = ?', client);
-    if (f.status) add('status = ?', f.status);
-    if (f.eventId) add('event_id = ?', f.eventId);
-    if (f.since) add('created_at >= ?', f.since);
-    if (f.until) add('created_at < ?', f.until);
+    if (client) c.add('client_id = ?', client);
+    if (f.status) c.add('status = ?', f.status);
+    if (f.eventId) c.add('event_id = ?', f.eventId);
+    if (f.since) c.add('created_at >= ?', f.since);
+    if (f.until) c.add('created_at < ?', f.until);
     const after = cursorId(page.cursor);
-    if (after) add('id < ?', after);
-    params.push(page.limit + 1);
-    const rows: Row[] = await this.db.query(
-      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
-      params,
-    );
+    if (after) c.add('id < ?', after);
+    const limit = c.param(page.limit + 1);
+    const rows: Row[] = await this.db.query(`SELECT * FROM deliveries ${c.where()} ORDER BY id DESC LIMIT ${limit}`, c.params);
     return this.page(rows.map(deliveryView), page.limit);
   }
 

@@ -6,3 +6,4 @@ export * from './outbox-relay.service';
 export * from './session-expiry.service';
 export * from './delivery-queries.service';
 export * from './endpoint-health.service';
+export * from './time-window';

@@ -15,3 +15,11 @@ export const RequireScopes = (...scopes: ServerScope[]) => SetMetadata(SCOPES_KE
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;
 });
+
+/**
+ * Whose deliveries the caller may see and act on: null (everybody's) for operators with `admin`,
+ * otherwise only its own client's. Other clients' resources then answer 404, revealing nothing.
+ */
+export function ownClientScope(p: Principal): string | null {
+  return p.scopes.has('admin') ? null : p.clientId;
+}

@@ -3,12 +3,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DeliveryService } from '@slo/delivery';
 import { DeliveryQueries, LogoutService, Viewer } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
-import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
+import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 import { ListDeliveriesQueryDto, ListEventsQueryDto, RetryQueryDto } from './delivery.dto';
 
-/** Operators see everything; a client with `client:self` sees only what was sent to it (others' answer 404). */
 function viewerOf(p: Principal): Viewer {
-  return { clientId: p.scopes.has('admin') ? null : p.clientId };
+  return { clientId: ownClientScope(p) };
 }
 
 const date = (v?: string) => (v ? new Date(v) : undefined);

@@ -2,13 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '@slo/clients';
 import { DeliveryService } from '@slo/delivery';
-import { EndpointHealthService, LogoutService } from '@slo/logout';
+import { EndpointHealthService, LogoutService, retryWindow } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
-
-/** Longest window one recover call may reopen. */
-export const MAX_RECOVER_WINDOW_DAYS = 30;
+import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 
 export class DisableEndpointDto {
   @ApiPropertyOptional()
@@ -48,18 +45,9 @@ export class EnableEndpointDto {
 /** `me` means the caller; a client (client:self) may only name itself, others answer 404. */
 function target(me: Principal, clientId: string): string {
   const id = clientId === 'me' ? me.clientId : clientId;
-  if (!me.scopes.has('admin') && id !== me.clientId) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
+  const own = ownClientScope(me);
+  if (own !== null && id !== own) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
   return id;
-}
-
-function window(since: string, until?: string): { since: Date; until: Date } {
-  const s = new Date(since);
-  const u = until ? new Date(until) : new Date();
-  if (u <= s) throw AppError.validation('until', 'must be after since');
-  if (u.getTime() - s.getTime() > MAX_RECOVER_WINDOW_DAYS * 86_400_000) {
-    throw AppError.validation('since', `the window may span at most ${MAX_RECOVER_WINDOW_DAYS} days`);
-  }
-  return { since: s, until: u };
 }
 
 @ApiTags('endpoints')
@@ -97,7 +85,7 @@ export class EndpointController {
   @RequireScopes('admin')
   @ApiOperation({ summary: 'Deliver to the endpoint again; with recover_since, resend what it missed' })
   async enable(@Param('clientId') clientId: string, @Body() dto: EnableEndpointDto) {
-    const range = dto.recover_since ? window(dto.recover_since) : null;
+    const range = dto.recover_since ? retryWindow(dto.recover_since) : null;
     await this.health.setEndpointStatus(clientId, 'active', null);
     const recovered = range ? await this.logouts.reopenForClient(clientId, range.since, range.until) : 0;
     return { ...(await this.health.health(clientId)), recovered };
@@ -124,7 +112,7 @@ export class EndpointController {
   async recover(@CurrentPrincipal() me: Principal, @Param('clientId') clientId: string, @Body() dto: RecoverDto) {
     const id = target(me, clientId);
     await this.health.health(id);
-    const range = window(dto.since, dto.until);
+    const range = retryWindow(dto.since, dto.until);
     return { client_id: id, recovered: await this.logouts.reopenForClient(id, range.since, range.until) };
   }
 }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags 
 import { batchView, RETRYABLE_STATUSES, RetryBatchService } from '@slo/delivery';
 import { AppError, ErrorCode } from '@slo/observability';
 import { ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
-import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
+import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 
 export class CreateRetryBatchDto {
   @ApiPropertyOptional({ description: 'only this client’s deliveries (a client:self caller: always its own)' })
@@ -36,15 +36,11 @@ export class CreateRetryBatchDto {
 export class RetriesController {
   constructor(private readonly batches: RetryBatchService) {}
 
-  private static viewer(me: Principal): string | null {
-    return me.scopes.has('admin') ? null : me.clientId;
-  }
-
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Start a bulk retry of the deliveries matching a filter; answers the batch' })
   async create(@CurrentPrincipal() me: Principal, @Body() dto: CreateRetryBatchDto) {
-    const own = RetriesController.viewer(me);
+    const own = ownClientScope(me);
     if (own && dto.client_id && dto.client_id !== own)
       throw new AppError(ErrorCode.NotFound, `client ${dto.client_id} does not exist`);
     const batch = await this.batches.create(me.clientId, {
@@ -59,12 +55,12 @@ export class RetriesController {
   @Get(':id')
   @ApiOperation({ summary: 'Progress of a batch: total, done, succeeded, failed, state' })
   async get(@CurrentPrincipal() me: Principal, @Param('id') id: string) {
-    return batchView(await this.batches.get(id, RetriesController.viewer(me)));
+    return batchView(await this.batches.get(id, ownClientScope(me)));
   }
 
   @Delete(':id')
   @ApiOperation({ summary: 'Cancel a batch (attempts in flight finish)' })
   async cancel(@CurrentPrincipal() me: Principal, @Param('id') id: string) {
-    return batchView(await this.batches.cancel(id, RetriesController.viewer(me)));
+    return batchView(await this.batches.cancel(id, ownClientScope(me)));
   }
 }
