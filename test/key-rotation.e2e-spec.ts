@@ -42,6 +42,8 @@ describe('signing key rotation', () => {
 
     // Published first, while the old key still signs.
     await waitFor(async () => (await kids()).includes(newKid), { what: 'the new key in the JWKS' });
+    const published = (await jwks()).keys.find((k) => k.kid === newKid) as { key_ops?: string[] };
+    expect(published.key_ops).toEqual(['verify']);
     const during = await stack.serverToken('admin');
     expect(kidOf(during)).toBe(oldKid);
     expect(await verifies(before)).toBe(true);

@@ -338,11 +338,17 @@ describe('logout flows, verified with express-openid-connect relying parties', (
       fetch(`${stack.identityUrl}/api/2/logout${query}`, { method, headers: { authorization: `Bearer ${token}` } });
 
     it('revokes that app’s tokens only; the user’s other apps stay signed in', async () => {
-      const { one, two } = await signInEverywhere();
-      const app = await signIn(stack.identityUrl, new HttpSession(), mobile, USER);
+      const { one, two, sid } = await signInEverywhere();
+      // The app's login shares the browser's identity session with apps A and B: only the app's login ends.
+      const app = await signIn(stack.identityUrl, one, mobile, USER);
+      expect(app.sid).toBe(sid);
       const res = await logoutWith(app.accessToken);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ logged_out: true, scope: 'app' });
+      const body = (await res.json()) as { event_id: string };
+      expect(body).toMatchObject({ logged_out: true, scope: 'app' });
+      // The identity session lives on and apps A and B are not told.
+      expect(await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [sid])).toHaveLength(1);
+      expect(await sql('SELECT client_id FROM deliveries WHERE event_id = $1', [body.event_id])).toEqual([]);
       expect((await fetch(`${stack.identityUrl}/me`, { headers: { authorization: `Bearer ${app.accessToken}` } })).status).toBe(
         401,
       );
@@ -356,6 +362,7 @@ describe('logout flows, verified with express-openid-connect relying parties', (
       });
       expect(refresh.status).toBe(400);
       expect(await profile(one, rps.a)).toBe(200);
+      expect(await profile(one, rps.b)).toBe(200);
       expect(await profile(two, rps.c)).toBe(200);
       // GET works too, as the original endpoint allowed; a revoked token is refused.
       expect((await logoutWith(app.accessToken, 'GET')).status).toBe(401);
