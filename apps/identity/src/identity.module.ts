@@ -16,6 +16,8 @@ import { LogoutTokens } from './logout/user-tokens';
 import { KeyReloader } from './oidc/key-reloader';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
+import { SdkAssets } from './sdk/sdk-assets';
+import { SdkController } from './sdk/sdk.controller';
 
 @Module({
   imports: [
@@ -29,8 +31,8 @@ import { oidcProviderFactory } from './oidc/oidc-provider.factory';
     QueueModule.forRoot([]),
     LogoutModule,
   ],
-  controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController],
-  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook, KeyReloader],
+  controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController, SdkController],
+  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook, KeyReloader, SdkAssets],
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

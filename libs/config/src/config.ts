@@ -155,6 +155,11 @@ export const ENV_VARS = {
     default: '15',
     parse: int(1, 3600),
   },
+  SDK_ASSETS_DIR: {
+    description: 'directory of the built browser SDK (npm run build:sdk) that identity serves at /sdk/; relative to the working directory',
+    default: 'dist/sdk',
+    parse: str({ minLength: 1 }),
+  },
   LOGOUT_REDIRECT_WAIT_MS: {
     description:
       'how long a logout redirect (GET /logout, end_session) waits for the back-channel deliveries of that logout; 0 redirects at once',
@@ -218,6 +223,8 @@ export interface AppConfig {
     keyEncryptionKey: Buffer;
     sessionTtlSeconds: number;
     accessTokenTtlSeconds: number;
+    /** Where the built browser SDK lies (served at /sdk/). */
+    sdkDir: string;
   };
   api: { port: number; publicUrl: string; audience: string };
   worker: { port: number; cleanupIntervalSeconds: number };
@@ -287,6 +294,7 @@ export function parseConfig(env: Env): AppConfig {
       keyEncryptionKey: v.KEY_ENCRYPTION_KEY!,
       sessionTtlSeconds: v.SESSION_TTL_SECONDS!,
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS!,
+      sdkDir: v.SDK_ASSETS_DIR!,
     },
     api: { port: v.API_PORT!, publicUrl: v.API_PUBLIC_URL!, audience: v.API_AUDIENCE! },
     worker: { port: v.WORKER_PORT!, cleanupIntervalSeconds: v.OIDC_CLEANUP_INTERVAL_SECONDS! },

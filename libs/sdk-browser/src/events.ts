@@ -2,16 +2,11 @@
  * Event derivation of the browser SDK, as the original platform's SDK did it: events follow from
  * two successive session-status results. Pure, so every transition is unit-tested.
  */
+import type { SdkEventName, SessionStatus } from './types';
 
-/** What identity answers at `GET /api/2/session`. */
-export interface SessionStatus {
-  logged_in: boolean;
-  user_id: string | null;
-  /** Changes when the user signs in anew; not the session id itself. */
-  session_hash: string | null;
-}
+export type { SdkEventName, SessionStatus } from './types';
 
-export const SDK_EVENTS = [
+export const SDK_EVENTS: readonly SdkEventName[] = [
   'SPiD.sessionInit',
   'SPiD.login',
   'SPiD.logout',
@@ -20,29 +15,39 @@ export const SDK_EVENTS = [
   'SPiD.sessionChange',
   'SPiD.notLoggedin',
   'SPiD.visitor',
-] as const;
-export type SdkEvent = (typeof SDK_EVENTS)[number];
+];
 
-const hasUser = (s: SessionStatus | null): boolean => Boolean(s?.logged_in && s.user_id);
+export const LOGGED_OUT: SessionStatus = Object.freeze({ logged_in: false, user_id: null, session_hash: null });
+
+/** What a logout fires, wherever it happened (seed: "the SDK will trigger 3 events"). */
+const LOGOUT_EVENTS: SdkEventName[] = ['SPiD.logout', 'SPiD.statusChange', 'SPiD.sessionChange'];
+
+export const hasUser = (s: SessionStatus | null): boolean => Boolean(s?.logged_in && s.user_id);
 
 /**
  * The events to fire, in order, when `current` follows `previous` (null: the first status of
- * this page). A logout yields `SPiD.logout`, `SPiD.statusChange`, `SPiD.sessionChange`, then
- * `SPiD.notLoggedin`.
+ * this page). A logout yields exactly `SPiD.logout`, `SPiD.statusChange`, `SPiD.sessionChange`.
  */
-export function deriveEvents(previous: SessionStatus | null, current: SessionStatus): SdkEvent[] {
-  const events: SdkEvent[] = [];
-  const first = previous === null;
+export function deriveEvents(previous: SessionStatus | null, current: SessionStatus): SdkEventName[] {
   const had = hasUser(previous);
   const has = hasUser(current);
-  if (first) events.push('SPiD.sessionInit');
-  if (has && !had) events.push('SPiD.login');
-  if (had && !has) events.push('SPiD.logout');
-  if (had && has && previous!.user_id !== current.user_id) events.push('SPiD.userChange');
-  if (first || had !== has) events.push('SPiD.statusChange');
-  const sessionMoved = had !== has || (has && previous?.session_hash !== current.session_hash);
-  if ((had || has) && sessionMoved) events.push('SPiD.sessionChange');
-  if (!has && (first || had)) events.push('SPiD.notLoggedin');
-  if (!has && first) events.push('SPiD.visitor');
-  return events;
+  if (previous === null) {
+    return has
+      ? ['SPiD.sessionInit', 'SPiD.login', 'SPiD.statusChange', 'SPiD.sessionChange']
+      : ['SPiD.sessionInit', 'SPiD.statusChange', 'SPiD.notLoggedin', 'SPiD.visitor'];
+  }
+  if (had && !has) return [...LOGOUT_EVENTS];
+  if (!had && has) return ['SPiD.login', 'SPiD.statusChange', 'SPiD.sessionChange'];
+  if (!has) return [];
+  if (previous.user_id !== current.user_id) return ['SPiD.userChange', 'SPiD.sessionChange'];
+  return previous.session_hash !== current.session_hash ? ['SPiD.sessionChange'] : [];
+}
+
+/**
+ * The events after `SPiD.logout()`: the logout events when a user was known or identity says it
+ * ended a session (the page may not have checked the status yet); nothing when already logged out.
+ */
+export function eventsAfterLogout(previous: SessionStatus | null, endedSession: boolean): SdkEventName[] {
+  if (hasUser(previous) || endedSession) return [...LOGOUT_EVENTS];
+  return previous === null ? deriveEvents(null, LOGGED_OUT) : [];
 }

@@ -2,6 +2,7 @@ import { AppConfig, parseConfig } from '@slo/config';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { assertTestEnvironment, templateDb, TEST_PG_ADMIN_URL, withPg } from './pg';
+import { TEST_SDK_DIR_ENV } from './test-sdk';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -41,6 +42,7 @@ export function testConfig(overrides: Record<string, string>): AppConfig {
     BACKCHANNEL_ALLOWED_HOSTS: '127.0.0.1',
     BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,
     BOOTSTRAP_ADMIN_CLIENT_SECRET: TEST_ADMIN.secret,
+    SDK_ASSETS_DIR: process.env[TEST_SDK_DIR_ENV] ?? 'dist/sdk',
     ...overrides,
   });
 }
