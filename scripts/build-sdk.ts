@@ -100,7 +100,12 @@ function declarations(): string {
 
 if (require.main === module) {
   buildSdk(process.argv[2] ? resolve(process.argv[2]) : undefined).then(
-    (m) => console.log(`SDK ${m.version} built: ${Object.values(m.files).map((f) => `${f.hashed} (${f.bytes} B)`).join(', ')}`),
+    (m) =>
+      console.log(
+        `SDK ${m.version} built: ${Object.values(m.files)
+          .map((f) => `${f.hashed} (${f.bytes} B)`)
+          .join(', ')}`,
+      ),
     (err: Error) => {
       console.error(`SDK build failed: ${err.message}`);
       process.exit(1);

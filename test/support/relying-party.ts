@@ -2,22 +2,7 @@ import express from 'express';
 import { auth, type ConfigParams } from 'express-openid-connect';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-/** A session store for express-openid-connect's back-channel logout (in memory, callback style). */
-class MemoryStore {
-  private readonly data = new Map<string, unknown>();
-  get(id: string, cb: (err: null, value?: unknown) => void): void {
-    cb(null, this.data.get(id));
-  }
-  set(id: string, value: unknown, cb: (err: null) => void): void {
-    this.data.set(id, value);
-    cb(null);
-  }
-  destroy(id: string, cb: (err: null) => void): void {
-    this.data.delete(id);
-    cb(null);
-  }
-}
+import { MemoryStore } from '../../apps/demo/src/memory-store';
 
 export interface RelyingParty {
   url: string;

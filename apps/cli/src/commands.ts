@@ -4,10 +4,13 @@ import { ClientsService } from '@slo/clients';
 import { AppConfig } from '@slo/config';
 import { AppError, ErrorCode } from '@slo/observability';
 
+/** The demo client app (apps/demo) as npm start runs it, and its user. */
 export const DEMO = {
   clientId: 'demo-app',
+  origin: 'http://localhost:3000',
   redirectUri: 'http://localhost:3000/callback',
   postLogoutRedirectUri: 'http://localhost:3000/',
+  backchannelLogoutUri: 'http://localhost:3000/backchannel-logout',
   userEmail: 'demo@example.com',
   userPassword: 'demo-password-123',
 };
@@ -54,20 +57,21 @@ export const COMMANDS: Record<string, Command> = {
         throw new AppError(ErrorCode.Conflict, 'seed-demo only runs in local development (NODE_ENV other than production)');
       const clients = ctx.get(ClientsService);
       const users = ctx.get(UsersService);
-      const existing = await clients.findActive(DEMO.clientId);
-      const { secret } = existing
-        ? await clients.rotateSecret(DEMO.clientId)
-        : await clients.create({
-            client_id: DEMO.clientId,
-            client_name: 'Demo application',
-            redirect_uris: [DEMO.redirectUri],
-            post_logout_redirect_uris: [DEMO.postLogoutRedirectUri],
-            web_origins: ['http://localhost:3000'],
-          });
+      const fields = {
+        client_name: 'Demo application',
+        redirect_uris: [DEMO.redirectUri],
+        post_logout_redirect_uris: [DEMO.postLogoutRedirectUri],
+        web_origins: [DEMO.origin],
+        backchannel_logout_uri: DEMO.backchannelLogoutUri,
+      };
+      // An existing demo client is brought up to date (a database from an older version) and gets a fresh secret.
+      const { secret } = (await clients.findActive(DEMO.clientId))
+        ? await clients.update(DEMO.clientId, fields).then(() => clients.rotateSecret(DEMO.clientId))
+        : await clients.create({ client_id: DEMO.clientId, ...fields });
       if (!(await users.findByEmail(DEMO.userEmail))) {
         await users.create({ email: DEMO.userEmail, password: DEMO.userPassword, name: 'Demo User' });
       }
-      out(`demo client: client_id=${DEMO.clientId} client_secret=${secret} redirect_uri=${DEMO.redirectUri}`);
+      out(`demo client: client_id=${DEMO.clientId} client_secret=${secret} app=${DEMO.origin}/`);
       out(`demo user:   ${DEMO.userEmail} / ${DEMO.userPassword}`);
     },
   },

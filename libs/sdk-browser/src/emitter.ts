@@ -13,7 +13,11 @@ export class EventHub {
   unsubscribe(name: string, listener: SdkListener): void {
     check(name, listener);
     const list = this.listeners.get(name);
-    if (list) this.listeners.set(name, list.filter((l) => l !== listener));
+    if (list)
+      this.listeners.set(
+        name,
+        list.filter((l) => l !== listener),
+      );
   }
 
   fire(event: SdkEvent): void {

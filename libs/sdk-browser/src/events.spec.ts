@@ -27,8 +27,7 @@ describe('deriveEvents (SDK events from successive session statuses)', () => {
   it('only ever yields the original platform event names', () => {
     const statuses = [null, visitor, ada('s1'), ada('s2'), bob];
     for (const previous of statuses)
-      for (const current of statuses.slice(1))
-        for (const e of deriveEvents(previous, current!)) expect(SDK_EVENTS).toContain(e);
+      for (const current of statuses.slice(1)) for (const e of deriveEvents(previous, current!)) expect(SDK_EVENTS).toContain(e);
   });
 });
 

@@ -13,12 +13,11 @@ export class IdentityClient {
 
   async status(): Promise<SessionStatus> {
     const body = await this.call('GET', '/api/2/session');
-    if (
-      typeof body.logged_in !== 'boolean' ||
-      !isStringOrNull(body.user_id) ||
-      !isStringOrNull(body.session_hash)
-    ) {
-      throw new SPiDError('bad_response', `${this.server} answered the session check with something that is not a session status`);
+    if (typeof body.logged_in !== 'boolean' || !isStringOrNull(body.user_id) || !isStringOrNull(body.session_hash)) {
+      throw new SPiDError(
+        'bad_response',
+        `${this.server} answered the session check with something that is not a session status`,
+      );
     }
     return { logged_in: body.logged_in, user_id: body.user_id, session_hash: body.session_hash };
   }
@@ -31,7 +30,11 @@ export class IdentityClient {
     return { logged_out: body.logged_out, event_id: body.event_id };
   }
 
-  private async call(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> {
     const url = `${this.server}${path}?client_id=${encodeURIComponent(this.clientId)}`;
     let res: Response;
     try {
@@ -52,9 +55,14 @@ export class IdentityClient {
     const body = await res.json().catch(() => null);
     if (!res.ok) {
       const message = body && typeof body.message === 'string' ? body.message : `HTTP ${res.status}`;
-      throw new SPiDError('rejected', `${this.server} refused the ${method === 'GET' ? 'session check' : 'logout'}: ${message}`, res.status);
+      throw new SPiDError(
+        'rejected',
+        `${this.server} refused the ${method === 'GET' ? 'session check' : 'logout'}: ${message}`,
+        res.status,
+      );
     }
-    if (!body || typeof body !== 'object') throw new SPiDError('bad_response', `${this.server} answered ${path} without a JSON object`);
+    if (!body || typeof body !== 'object')
+      throw new SPiDError('bad_response', `${this.server} answered ${path} without a JSON object`);
     return body as Record<string, unknown>;
   }
 }

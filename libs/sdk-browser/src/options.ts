@@ -19,8 +19,7 @@ export function parseOptions(options: InitOptions): Settings {
   const server = absoluteUrl(options.server, 'server');
   if (server.search || server.hash) throw invalid('server must not have a query or fragment');
   if (typeof options.client_id !== 'string' || !options.client_id.trim()) throw invalid('client_id is required');
-  const redirectUri =
-    options.redirect_uri === undefined ? undefined : absoluteUrl(options.redirect_uri, 'redirect_uri').href;
+  const redirectUri = options.redirect_uri === undefined ? undefined : absoluteUrl(options.redirect_uri, 'redirect_uri').href;
   return {
     server: server.href.replace(/\/+$/, ''),
     clientId: options.client_id,

@@ -4,15 +4,7 @@ import { deriveEvents, eventsAfterLogout, LOGGED_OUT } from './events';
 import { IdentityClient } from './identity-client';
 import { absoluteUrl, parseOptions, Settings } from './options';
 import { TabChannel, TabMessage } from './tab-channel';
-import type {
-  InitOptions,
-  LogoutResult,
-  NodeStyleCallback,
-  SdkEventName,
-  SessionStatus,
-  SPiDApi,
-  StatusSource,
-} from './types';
+import type { InitOptions, LogoutResult, NodeStyleCallback, SdkEventName, SessionStatus, SPiDApi, StatusSource } from './types';
 
 declare const __SPID_VERSION__: string;
 export const VERSION = typeof __SPID_VERSION__ === 'string' ? __SPID_VERSION__ : '0.0.0-dev';
