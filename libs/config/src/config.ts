@@ -156,7 +156,8 @@ export const ENV_VARS = {
     parse: int(1, 3600),
   },
   SDK_ASSETS_DIR: {
-    description: 'directory of the built browser SDK (npm run build:sdk) that identity serves at /sdk/; relative to the working directory',
+    description:
+      'directory of the built browser SDK (npm run build:sdk) that identity serves at /sdk/; relative to the working directory',
     default: 'dist/sdk',
     parse: str({ minLength: 1 }),
   },
