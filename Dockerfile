@@ -10,7 +10,7 @@
 # Debian (glibc) rather than Alpine: @node-rs/argon2 ships prebuilt glibc binaries as optional deps.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# ---- build: all dependencies, compile the four Nest apps ----
+# ---- build: all dependencies, compile the apps and the browser SDK ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # --ignore-scripts applies the package.json allowScripts policy on any npm version
@@ -20,6 +20,8 @@ RUN npm ci --ignore-scripts
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY scripts ./scripts
+# Also bundles the browser SDK into dist/sdk, which identity serves at /sdk/ (SDK_ASSETS_DIR).
 RUN npm run build
 
 # ---- runtime: production dependencies and compiled output only ----

@@ -29,6 +29,10 @@ export function createSPiD(): SPiDApi {
   const hub = new EventHub();
   let known: Known | null = null;
   let run: Running | null = null;
+  let lastStamp = 0;
+
+  /** Wall-clock time (comparable across tabs), strictly increasing within this page. */
+  const stamp = (): number => (lastStamp = Math.max(Date.now(), lastStamp + 0.001));
 
   const running = (): Running => {
     if (!run) throw new SPiDError('not_initialized', 'call SPiD.init({ server, client_id }) first');
@@ -53,7 +57,7 @@ export function createSPiD(): SPiDApi {
   function refresh(source: StatusSource): Promise<SessionStatus> {
     const r = running();
     if (r.inflight) return r.inflight;
-    const at = Date.now();
+    const at = stamp();
     const request = r.identity
       .status()
       .then(
@@ -155,7 +159,7 @@ export function createSPiD(): SPiDApi {
     logout(callback) {
       const attempt = async (): Promise<LogoutResult> => {
         const r = running();
-        const at = Date.now();
+        const at = stamp();
         const outcome = await r.identity.logout().catch((err) => fail(err, 'logout'));
         apply(LOGGED_OUT, at, 'logout', eventsAfterLogout(known?.status ?? null, outcome.logged_out));
         return { ...outcome, status: LOGGED_OUT };
