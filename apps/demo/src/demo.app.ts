@@ -31,8 +31,10 @@ export function createDemoApp(settings: DemoSettings): Express {
 
   app.get('/', (req, res) => {
     const poll = Number(req.query.poll ?? DEFAULT_POLL_MS);
-    if (!Number.isInteger(poll) || poll < 0) {
-      return void res.status(400).json({ error: 'validation_failed', message: 'poll: must be a whole number of milliseconds' });
+    if (!Number.isInteger(poll) || (poll !== 0 && poll < 100)) {
+      return void res
+        .status(400)
+        .json({ error: 'validation_failed', message: 'poll: must be 0 (off) or a whole number of milliseconds from 100' });
     }
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(

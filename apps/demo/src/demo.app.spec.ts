@@ -1,0 +1,44 @@
+import request from 'supertest';
+import { demoSettingsFromEnv } from './demo-config';
+import { createDemoApp } from './demo.app';
+
+describe('demo app settings', () => {
+  it('defaults to localhost:3000 against identity on localhost:4000', () => {
+    expect(demoSettingsFromEnv({ DEMO_CLIENT_SECRET: 's3cret' })).toMatchObject({
+      baseUrl: 'http://localhost:3000',
+      port: 3000,
+      identityUrl: 'http://localhost:4000',
+      clientId: 'demo-app',
+    });
+  });
+
+  it('names every problem at once', () => {
+    expect(() => demoSettingsFromEnv({ DEMO_PORT: 'http', DEMO_IDENTITY_URL: 'id.local' })).toThrow(
+      /DEMO_PORT: must be a port number\n.*DEMO_IDENTITY_URL: must be an absolute URL\n.*DEMO_CLIENT_SECRET: is required/s,
+    );
+  });
+});
+
+describe('demo page', () => {
+  const app = createDemoApp(demoSettingsFromEnv({ DEMO_CLIENT_SECRET: 's3cret', DEMO_IDENTITY_URL: 'https://id.example.com/' }));
+
+  it('loads the SDK from identity and hands it the client settings', async () => {
+    const res = await request(app).get('/?poll=1500').expect(200);
+    expect(res.text).toContain('<script src="https://id.example.com/sdk/spid.js"></script>');
+    const config = JSON.parse(/<script id="demo-config" type="application\/json">(.*?)<\/script>/.exec(res.text)![1]);
+    expect(config).toEqual({
+      server: 'https://id.example.com',
+      client_id: 'demo-app',
+      redirect_uri: 'http://localhost:3000/',
+      pollInterval: 1500,
+    });
+  });
+
+  it.each(['soon', '-1', '5', '1.5'])('answers poll=%s with a 400 naming the parameter', async (poll) => {
+    const res = await request(app).get(`/?poll=${poll}`).expect(400);
+    expect(res.body).toEqual({
+      error: 'validation_failed',
+      message: 'poll: must be 0 (off) or a whole number of milliseconds from 100',
+    });
+  });
+});
