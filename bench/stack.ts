@@ -129,42 +129,11 @@ export class Workers {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
       ports.push(port);
-      const child = spawn(
-        process.execPath,
-        [
-          ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : []),
-          ...['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/worker/src/main.ts'],
-        ],
-        { cwd: ROOT, env: { ...env, WORKER_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      const prefix = `[worker ${i + 1}] `;
-      const forward = (chunk: Buffer) =>
-        process.stderr.write(
-          chunk
-            .toString('utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => prefix + l + '\n')
-            .join(''),
-        );
-      child.stdout!.on('data', forward);
-      child.stderr!.on('data', forward);
+      const child = spawnApp('worker', { ...env, WORKER_PORT: String(port) }, `[worker ${i + 1}] `, cpuProfDir);
       child.on('exit', () => (workers.exited = true));
       procs.push(child);
     }
-    const deadline = Date.now() + 60_000;
-    for (const port of ports) {
-      for (;;) {
-        workers.assertAlive();
-        const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error('a worker did not become ready within 60 s');
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    for (const port of ports) await waitReady(`http://127.0.0.1:${port}/health/ready`, () => workers.assertAlive());
     return workers;
   }
 
@@ -181,5 +150,44 @@ export class Workers {
         clearTimeout(timer);
       }),
     );
+  }
+}
+
+/** One app (apps/<app> from source, as `npm run cli` runs) in its own process, its output prefixed on stderr. */
+export function spawnApp(app: string, env: Record<string, string>, prefix: string, cpuProfDir = ''): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : []),
+      ...['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', `apps/${app}/src/main.ts`],
+    ],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const forward = (chunk: Buffer) =>
+    process.stderr.write(
+      chunk
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => prefix + l + '\n')
+        .join(''),
+    );
+  child.stdout!.on('data', forward);
+  child.stderr!.on('data', forward);
+  return child;
+}
+
+/** Polls a readiness URL for up to 60 s; `assertAlive` throws once the process behind it stopped. */
+export async function waitReady(url: string, assertAlive: () => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    assertAlive();
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready within 60 s`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

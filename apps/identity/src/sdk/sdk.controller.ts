@@ -41,6 +41,7 @@ export class SdkController {
       res.status(304).end();
       return;
     }
+    res.setHeader('Content-Length', asset.body.length);
     res.status(200).end(req.method === 'HEAD' ? undefined : asset.body);
   }
 }
