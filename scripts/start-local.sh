@@ -18,7 +18,7 @@ if [ ! -d node_modules ]; then
 fi
 
 echo "building…"
-npm run --silent build >"$LOG_DIR/build.log" 2>&1 || { echo "build failed; see $LOG_DIR/build.log"; exit 1; }
+{ npm run --silent build && npm run --silent build:demo; } >"$LOG_DIR/build.log" 2>&1 || { echo "build failed; see $LOG_DIR/build.log"; exit 1; }
 
 $CLI check-services || exit 1
 $CLI create-database

@@ -11,6 +11,8 @@ export interface PageState {
   appUser: string | null;
   /** Milliseconds between SDK session checks (the `poll` query parameter; 0 = off). */
   pollInterval: number;
+  /** Milliseconds the SDK reuses a status (the `cache` query parameter). */
+  cacheTtl: number;
 }
 
 /** The demo page: the identity session as the SDK sees it, the events as they arrive, logout buttons. */
@@ -20,6 +22,7 @@ export function renderDemoPage(settings: DemoSettings, state: PageState): string
     client_id: settings.clientId,
     redirect_uri: `${settings.baseUrl}/`,
     pollInterval: state.pollInterval,
+    cacheTtl: state.cacheTtl,
   };
   const app = state.appUser ? `signed in as ${escapeHtml(state.appUser)}` : 'not signed in';
   return `<!doctype html>
@@ -111,6 +114,8 @@ export const DEMO_SCRIPT = `'use strict';
     e.preventDefault();
     SPiD.redirectLogout();
   });
-  SPiD.init(config).catch(function () { /* shown through SPiD.error */ });
+  SPiD.init(config).catch(function (err) {
+    if (err.code === 'invalid_options') show(statusEl, 'error', err.message); // others arrive as SPiD.error
+  });
 })();
 `;

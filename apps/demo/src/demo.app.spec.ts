@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { demoSettingsFromEnv } from './demo-config';
 import { createDemoApp } from './demo.app';
+import { renderDemoPage } from './demo-page';
 
 describe('demo app settings', () => {
   it('defaults to localhost:3000 against identity on localhost:4000', () => {
@@ -31,14 +32,27 @@ describe('demo page', () => {
       client_id: 'demo-app',
       redirect_uri: 'http://localhost:3000/',
       pollInterval: 1500,
+      cacheTtl: 5000,
     });
   });
 
-  it.each(['soon', '-1', '5', '1.5'])('answers poll=%s with a 400 naming the parameter', async (poll) => {
-    const res = await request(app).get(`/?poll=${poll}`).expect(400);
-    expect(res.body).toEqual({
-      error: 'validation_failed',
-      message: 'poll: must be 0 (off) or a whole number of milliseconds from 100',
-    });
+  it.each([
+    ['poll=soon', 'poll: must be 0 (off) or a whole number of milliseconds from 100'],
+    ['poll=-1', 'poll: must be 0 (off) or a whole number of milliseconds from 100'],
+    ['poll=5', 'poll: must be 0 (off) or a whole number of milliseconds from 100'],
+    ['poll=1.5', 'poll: must be 0 (off) or a whole number of milliseconds from 100'],
+    ['cache=-5', 'cache: must be a whole number of milliseconds'],
+  ])('answers %s with a 400 naming the parameter', async (query, message) => {
+    const res = await request(app).get(`/?${query}`).expect(400);
+    expect(res.body).toEqual({ error: 'validation_failed', message });
+  });
+
+  it('escapes what the user controls (their e-mail address) and keeps the config script inert', () => {
+    const settings = demoSettingsFromEnv({ DEMO_CLIENT_SECRET: 's3cret', DEMO_CLIENT_ID: '</script><script>alert(1)//' });
+    const html = renderDemoPage(settings, { appUser: '"><img src=x onerror=alert(1)>', pollInterval: 0, cacheTtl: 0 });
+    expect(html).toContain('signed in as &quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('</script><script>alert(1)');
+    expect(html).toContain('"client_id":"\\u003c/script>\\u003cscript>alert(1)//"');
   });
 });

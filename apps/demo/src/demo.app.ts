@@ -6,7 +6,9 @@ import type { DemoSettings } from './demo-config';
 import { DEMO_SCRIPT, renderDemoPage } from './demo-page';
 import { MemoryStore } from './memory-store';
 
+/** The SDK's own defaults; the page's `poll` and `cache` query parameters override them (tests use short ones). */
 const DEFAULT_POLL_MS = 30_000;
+const DEFAULT_CACHE_MS = 5_000;
 
 /**
  * The demo client application: signs users in with OIDC (express-openid-connect), ends its own
@@ -31,16 +33,20 @@ export function createDemoApp(settings: DemoSettings): Express {
 
   app.get('/', (req, res) => {
     const poll = Number(req.query.poll ?? DEFAULT_POLL_MS);
-    if (!Number.isInteger(poll) || (poll !== 0 && poll < 100)) {
-      return void res
-        .status(400)
-        .json({ error: 'validation_failed', message: 'poll: must be 0 (off) or a whole number of milliseconds from 100' });
-    }
+    const cache = Number(req.query.cache ?? DEFAULT_CACHE_MS);
+    const problem =
+      !Number.isInteger(poll) || (poll !== 0 && poll < 100)
+        ? 'poll: must be 0 (off) or a whole number of milliseconds from 100'
+        : !Number.isInteger(cache) || cache < 0
+          ? 'cache: must be a whole number of milliseconds'
+          : null;
+    if (problem) return void res.status(400).json({ error: 'validation_failed', message: problem });
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(
       renderDemoPage(settings, {
         appUser: req.oidc.isAuthenticated() ? String(req.oidc.user?.email ?? req.oidc.user?.sub) : null,
         pollInterval: poll,
+        cacheTtl: cache,
       }),
     );
   });

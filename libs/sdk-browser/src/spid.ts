@@ -11,8 +11,10 @@ export const VERSION = typeof __SPID_VERSION__ === 'string' ? __SPID_VERSION__ :
 
 interface Known {
   status: SessionStatus;
-  /** When the request that produced it started: older news never replaces newer. */
+  /** When the request that produced it started (wall clock, comparable across tabs): older news never replaces newer. */
   at: number;
+  /** When this page took it in (monotonic): the cache age. */
+  receivedAt: number;
 }
 
 interface Running {
@@ -21,8 +23,14 @@ interface Running {
   channel: TabChannel;
   timer?: ReturnType<typeof setTimeout>;
   inflight?: Promise<SessionStatus>;
-  stopVisibility: () => void;
+  /** Failed checks in a row: the poll interval doubles with each, up to 16 times. */
+  failures: number;
+  detach: () => void;
 }
+
+const MAX_BACKOFF_EXPONENT = 4;
+
+const monotonic = (): number => (typeof performance === 'undefined' ? Date.now() : performance.now());
 
 /** One SDK instance: the script-tag build exposes it as `window.SPiD`. */
 export function createSPiD(): SPiDApi {
@@ -39,33 +47,42 @@ export function createSPiD(): SPiDApi {
     return run;
   };
 
-  /** Takes a status in; fires the events it implies; tells the other tabs unless it came from one. */
-  function apply(status: SessionStatus, at: number, source: StatusSource, events?: SdkEventName[]): void {
-    if (known && at < known.at) return;
+  /**
+   * Takes a status in for run `r`; fires the events it implies; tells the other tabs unless it
+   * came from one. False when dropped: `r` was destroyed or replaced, or newer news is known.
+   */
+  function apply(r: Running, status: SessionStatus, at: number, source: StatusSource, events?: SdkEventName[]): boolean {
+    if (run !== r || (known && at < known.at)) return false;
     const previous = known?.status ?? null;
-    known = { status, at };
-    if (source !== 'tab') run?.channel.post({ status, at });
+    known = { status, at, receivedAt: monotonic() };
+    if (source !== 'tab') r.channel.post({ status, at });
     for (const event of events ?? deriveEvents(previous, status)) hub.fire({ event, status, previous, source });
+    return true;
   }
 
-  function fail(error: unknown, source: StatusSource): never {
-    const info = error instanceof SPiDError ? error.toJSON() : { code: 'unreachable' as const, message: String(error) };
-    hub.fire({ event: 'SPiD.error', status: known?.status ?? null, previous: null, source, error: info });
+  function fail(r: Running, error: unknown, source: StatusSource): never {
+    if (run === r) {
+      const info = error instanceof SPiDError ? error.toJSON() : { code: 'unreachable' as const, message: String(error) };
+      hub.fire({ event: 'SPiD.error', status: known?.status ?? null, previous: null, source, error: info });
+    }
     throw error;
   }
 
-  function refresh(source: StatusSource): Promise<SessionStatus> {
-    const r = running();
+  function refresh(r: Running, source: StatusSource): Promise<SessionStatus> {
     if (r.inflight) return r.inflight;
     const at = stamp();
     const request = r.identity
       .status()
       .then(
         (status) => {
-          apply(status, at, source);
-          return known!.status;
+          r.failures = 0;
+          apply(r, status, at, source);
+          return run === r && known ? known.status : status;
         },
-        (err) => fail(err, source),
+        (err) => {
+          r.failures++;
+          return fail(r, err, source);
+        },
       )
       .finally(() => {
         if (r.inflight === request) r.inflight = undefined;
@@ -75,35 +92,45 @@ export function createSPiD(): SPiDApi {
     return request;
   }
 
+  const poll = (r: Running) => void refresh(r, 'poll').catch(() => undefined);
+
   function visible(): boolean {
     return typeof document === 'undefined' || document.visibilityState !== 'hidden';
   }
 
-  /** The next poll, only while polling is on, the tab is visible and this run is current. */
+  /** (Re)arms the next poll: only while polling is on, the tab is visible and `r` is current. */
   function schedule(r: Running): void {
     clearTimeout(r.timer);
     r.timer = undefined;
     if (run !== r || !r.settings.pollInterval || !visible()) return;
-    r.timer = setTimeout(() => void refresh('poll').catch(() => undefined), r.settings.pollInterval);
+    const delay = r.settings.pollInterval * 2 ** Math.min(r.failures, MAX_BACKOFF_EXPONENT);
+    r.timer = setTimeout(() => poll(r), delay);
   }
 
-  function watchVisibility(r: Running): () => void {
-    if (typeof document === 'undefined') return () => undefined;
-    const onChange = () => {
-      if (!visible()) return schedule(r); // clears the timer: no polling in hidden tabs
-      const stale = !known || Date.now() - known.at >= r.settings.cacheTtl;
-      if (stale && r.settings.pollInterval) void refresh('poll').catch(() => undefined);
+  /** Hidden tabs stop polling; a tab back in view (or back online) asks at once if its status is stale. */
+  function watchPage(r: Running): () => void {
+    if (typeof document === 'undefined' || typeof window === 'undefined') return () => undefined;
+    const wake = () => {
+      if (!visible()) return schedule(r); // clears the timer
+      const stale = !known || monotonic() - known.receivedAt >= r.settings.cacheTtl;
+      if (stale && r.settings.pollInterval) poll(r);
       else schedule(r);
     };
-    document.addEventListener('visibilitychange', onChange);
-    return () => document.removeEventListener('visibilitychange', onChange);
+    const page = document;
+    const win = window;
+    page.addEventListener('visibilitychange', wake);
+    win.addEventListener('online', wake);
+    return () => {
+      page.removeEventListener('visibilitychange', wake);
+      win.removeEventListener('online', wake);
+    };
   }
 
   function stop(): void {
     if (!run) return;
     clearTimeout(run.timer);
     run.channel.close();
-    run.stopVisibility();
+    run.detach();
     run = null;
   }
 
@@ -129,27 +156,35 @@ export function createSPiD(): SPiDApi {
     version: VERSION,
 
     init(options: InitOptions): Promise<SessionStatus> {
-      const settings = parseOptions(options);
+      let settings: Settings;
+      try {
+        settings = parseOptions(options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       stop();
       known = null;
       const r: Running = {
         settings,
         identity: new IdentityClient(settings.server, settings.clientId),
+        // Fresh news from another tab also postpones this tab's own poll: the tabs of one app share the polling.
         channel: new TabChannel(`spid:${settings.server}:${settings.clientId}`, (m: TabMessage) => {
-          if (run === r) apply(m.status, m.at, 'tab');
+          if (apply(r, m.status, m.at, 'tab')) schedule(r);
         }),
-        stopVisibility: () => undefined,
+        failures: 0,
+        detach: () => undefined,
       };
       run = r;
-      r.stopVisibility = watchVisibility(r);
-      return refresh('request');
+      r.detach = watchPage(r);
+      return refresh(r, 'request');
     },
 
     hasSession(callback) {
       let result: Promise<SessionStatus>;
       try {
         const r = running();
-        result = known && Date.now() - known.at < r.settings.cacheTtl ? Promise.resolve(known.status) : refresh('request');
+        const fresh = known && monotonic() - known.receivedAt < r.settings.cacheTtl;
+        result = fresh ? Promise.resolve(known!.status) : refresh(r, 'request');
       } catch (err) {
         result = Promise.reject(err);
       }
@@ -159,9 +194,9 @@ export function createSPiD(): SPiDApi {
     logout(callback) {
       const attempt = async (): Promise<LogoutResult> => {
         const r = running();
-        const at = stamp();
-        const outcome = await r.identity.logout().catch((err) => fail(err, 'logout'));
-        apply(LOGGED_OUT, at, 'logout', eventsAfterLogout(known?.status ?? null, outcome.logged_out));
+        const outcome = await r.identity.logout().catch((err) => fail(r, err, 'logout'));
+        // Stamped when identity answered: a check that started before then may hold the status from before the logout.
+        apply(r, LOGGED_OUT, stamp(), 'logout', eventsAfterLogout(known?.status ?? null, outcome.logged_out));
         return { ...outcome, status: LOGGED_OUT };
       };
       return callbackOf(attempt(), callback);

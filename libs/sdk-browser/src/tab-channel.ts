@@ -27,7 +27,7 @@ export class TabChannel {
       this.channel.onmessage = (e) => accept(e.data);
     } else if (typeof window !== 'undefined' && storage()) {
       this.onStorage = (e) => {
-        if (e.key !== name || !e.newValue) return;
+        if (e.key !== name || !e.newValue) return; // the removal that follows every message
         try {
           accept(JSON.parse(e.newValue));
         } catch {
@@ -40,8 +40,11 @@ export class TabChannel {
 
   post(message: TabMessage): void {
     if (this.channel) return this.channel.postMessage(message);
-    // The storage event fires in the other tabs only when the value changes.
-    storage()?.setItem(this.name, JSON.stringify({ ...message, nonce: Math.random() }));
+    // The storage event fires in the other tabs when the value changes; removing it at once
+    // keeps no session data in storage.
+    const store = storage();
+    store?.setItem(this.name, JSON.stringify({ ...message, nonce: Math.random() }));
+    store?.removeItem(this.name);
   }
 
   close(): void {
@@ -58,7 +61,18 @@ function storage(): Storage | undefined {
   }
 }
 
+/** Clocks of tabs on one machine agree; a stamp further ahead would freeze every later update. */
+const MAX_CLOCK_LEAD_MS = 60_000;
+
 function isTabMessage(data: unknown): data is TabMessage {
   const m = data as TabMessage | null;
-  return Boolean(m && typeof m.at === 'number' && m.status && typeof m.status.logged_in === 'boolean');
+  return Boolean(
+    m &&
+    Number.isFinite(m.at) &&
+    m.at <= Date.now() + MAX_CLOCK_LEAD_MS &&
+    m.status &&
+    typeof m.status.logged_in === 'boolean' &&
+    (m.status.user_id === null || typeof m.status.user_id === 'string') &&
+    (m.status.session_hash === null || typeof m.status.session_hash === 'string'),
+  );
 }

@@ -72,7 +72,7 @@ export interface InitOptions {
   client_id: string;
   /** Default return address of the redirect-flow logout; must be registered for the client. */
   redirect_uri?: string;
-  /** Milliseconds between session checks while the tab is visible; 0 turns polling off. Default 30000. */
+  /** Milliseconds between session checks while the tab is visible (doubling after failures); 0 turns polling off. Default 30000. */
   pollInterval?: number;
   /** Milliseconds a status is reused by `hasSession()` before identity is asked again. Default 5000. */
   cacheTtl?: number;
@@ -91,11 +91,11 @@ export type NodeStyleCallback<T> = (error: Error | null, result?: T) => void;
 export interface SPiDApi {
   /** The SDK's version. */
   readonly version: string;
-  /** Configures the SDK, checks the session (firing the first events) and starts polling. */
+  /** Configures the SDK, checks the session (firing the first events) and starts polling; rejects `invalid_options` naming a bad option. */
   init(options: InitOptions): Promise<SessionStatus>;
   /** The identity session status, asked with credentials; reused for `cacheTtl` ms. */
   hasSession(callback?: NodeStyleCallback<SessionStatus>): Promise<SessionStatus>;
-  /** Ends the identity session, then fires `SPiD.logout`, `SPiD.statusChange`, `SPiD.sessionChange`. */
+  /** Ends the identity session, then fires `SPiD.logout`, `SPiD.statusChange`, `SPiD.sessionChange` (unless the page already knew there was none). */
   logout(callback?: NodeStyleCallback<LogoutResult>): Promise<LogoutResult>;
   /** The redirect-flow logout URL (`GET /logout`), returning to `redirect_uri` or the init default. */
   logoutUrl(redirect_uri?: string): string;

@@ -37,7 +37,10 @@ export class SdkController {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(asset.etag)) {
+    res.setHeader('Access-Control-Expose-Headers', 'ETag, X-SPiD-SDK-Version');
+    // Weak comparison (RFC 9110): a compressing CDN turns the tag into W/"…".
+    const tags = req.headers['if-none-match']?.split(/\s*,\s*/).map((t) => t.replace(/^W\//, ''));
+    if (tags?.includes(asset.etag) || tags?.includes('*')) {
       res.status(304).end();
       return;
     }
