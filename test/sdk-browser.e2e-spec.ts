@@ -331,6 +331,31 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     await waitForEvent(page, 'SPiD.logout', 'poll'); // within waitForEvent's 10 s, far before the next minute's poll
   });
 
+  it('on a page of another site the SDK sees no session (the browser keeps the cookie back); the redirect flow still ends it', async () => {
+    // localhost and 127.0.0.1 are different sites: identity's SameSite=Lax cookie stays home on cross-site requests.
+    const crossSite = demo.url.replace('127.0.0.1', 'localhost');
+    expect((await api('PATCH', '/v1/clients/demo-app', { web_origins: [demo.url, crossSite] })).status).toBe(200);
+    try {
+      const context = await newProfile();
+      const home = await openDemo(context, '?poll=0');
+      await logIn(home);
+      await home.goto(`${demo.url}/?poll=0`);
+      await waitForEvent(home, 'SPiD.login');
+
+      const page = await openDemo(context, '', crossSite);
+      expect(await names(page)).toEqual(['SPiD.sessionInit', 'SPiD.statusChange', 'SPiD.notLoggedin', 'SPiD.visitor']);
+      expect(await identitySession(context)).toMatchObject({ logged_in: true });
+
+      await page.click('#redirect-logout'); // a top-level navigation carries the cookie
+      await page.waitForURL(`${demo.url}/`);
+      await waitForEvent(page, 'SPiD.visitor');
+      expect(await identitySession(context)).toMatchObject({ logged_in: false });
+      await waitForEvent(home, 'SPiD.logout', 'tab'); // and the app's other tabs hear of it at once
+    } finally {
+      await api('PATCH', '/v1/clients/demo-app', { web_origins: [demo.url] });
+    }
+  });
+
   it('a page on an unregistered origin is refused: no status, no logout, an SPiD.error naming the origin', async () => {
     const context = await newProfile();
     const home = await openDemo(context);
