@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { ClientEntity } from '@slo/database';
+import { ClientEntity, preparedQuery } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
 import { randomBytes } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
@@ -113,6 +113,20 @@ export class ClientsService {
   /** An active client, or null: what the identity service may let log users in. */
   findActive(clientId: string): Promise<ClientEntity | null> {
     return this.clients.findOneBy({ clientId, status: 'active' });
+  }
+
+  /**
+   * The web origins of an active client, or null when there is none: what the browser SDK's
+   * endpoints check on every poll, so one prepared statement rather than a whole entity.
+   */
+  async activeWebOrigins(clientId: string): Promise<string[] | null> {
+    const rows = await preparedQuery<{ web_origins: string[] }>(
+      this.clients.manager.connection,
+      'client_active_web_origins',
+      "SELECT web_origins FROM clients WHERE client_id = $1 AND status = 'active'",
+      [clientId],
+    );
+    return rows[0]?.web_origins ?? null;
   }
 
   /** Newest first, keyset-paginated on (created_at, client_id). */

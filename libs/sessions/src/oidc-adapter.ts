@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { preparedQuery } from '@slo/database';
 import { DataSource } from 'typeorm';
 
 /**
@@ -32,15 +33,15 @@ export class PgOidcAdapter implements Adapter {
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
-    return this.findWhere('id = $2', id);
+    return this.findWhere('id', id);
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.findWhere('uid = $2', uid);
+    return this.findWhere('uid', uid);
   }
 
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.findWhere('user_code = $2', userCode);
+    return this.findWhere('user_code', userCode);
   }
 
   async consume(id: string): Promise<void> {
@@ -55,10 +56,13 @@ export class PgOidcAdapter implements Adapter {
     await this.db.query('DELETE FROM oidc_payloads WHERE grant_id = $1', [grantId]);
   }
 
-  private async findWhere(condition: string, value: string): Promise<AdapterPayload | undefined> {
-    const rows: { payload: AdapterPayload; consumed_at: Date | null }[] = await this.db.query(
+  private async findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    // Prepared: every provider request reads its session (and more) through here.
+    const rows = await preparedQuery<{ payload: AdapterPayload; consumed_at: Date | null }>(
+      this.db,
+      `oidc_find_by_${column}`,
       `SELECT payload, consumed_at FROM oidc_payloads
-       WHERE model = $1 AND ${condition} AND (expires_at IS NULL OR expires_at > now()) LIMIT 1`,
+       WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now()) LIMIT 1`,
       [this.model, value],
     );
     const row = rows[0];

@@ -75,16 +75,16 @@ export class BrowserSessionController {
    */
   private async allowOrigin(clientId: unknown, req: Request, res: Response): Promise<string> {
     if (typeof clientId !== 'string' || !clientId) throw AppError.validation('client_id', 'is required');
-    const client = await this.clients.findActive(clientId);
-    if (!client) throw AppError.validation('client_id', 'is not a registered application');
+    const webOrigins = await this.clients.activeWebOrigins(clientId);
+    if (!webOrigins) throw AppError.validation('client_id', 'is not a registered application');
     res.setHeader('Vary', 'Origin');
     const origin = req.headers.origin;
-    if (origin === undefined) return client.clientId;
-    if (!client.webOrigins.includes(origin.toLowerCase())) {
-      throw new AppError(ErrorCode.Forbidden, `origin ${origin} is not a registered web origin of ${client.clientId}`);
+    if (origin === undefined) return clientId;
+    if (!webOrigins.includes(origin.toLowerCase())) {
+      throw new AppError(ErrorCode.Forbidden, `origin ${origin} is not a registered web origin of ${clientId}`);
     }
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Credentials', 'true');
-    return client.clientId;
+    return clientId;
   }
 }
