@@ -39,6 +39,15 @@ function sdk(): { spid: SPiDApi; seen: SdkEvent[] } {
 
 const init = (spid: SPiDApi, extra: object = {}) => spid.init({ server: SERVER, client_id: 'app', pollInterval: 0, ...extra });
 
+/** An SDK whose first status had a user, with the events of that first status cleared. */
+async function signedIn(): Promise<{ spid: SPiDApi; seen: SdkEvent[] }> {
+  const made = sdk();
+  answers.push({ body: ada });
+  await init(made.spid);
+  made.seen.length = 0;
+  return made;
+}
+
 describe('SPiD.init', () => {
   it.each([
     [{ client_id: 'app' }, /server is required/],
@@ -126,10 +135,7 @@ describe('SPiD.hasSession', () => {
 
 describe('SPiD.logout', () => {
   it('posts with the CSRF header, then fires exactly the three logout events', async () => {
-    const { spid, seen } = sdk();
-    answers.push({ body: ada });
-    await init(spid);
-    seen.length = 0;
+    const { spid, seen } = await signedIn();
     answers.push({ body: { logged_out: true, event_id: 'evt-1' } });
     await expect(spid.logout()).resolves.toEqual({ logged_out: true, event_id: 'evt-1', status: nobody });
     expect(calls[1]).toMatchObject({
@@ -298,10 +304,7 @@ describe('tabs', () => {
 
 describe('tab messages', () => {
   it('ignores malformed or far-future messages, which would freeze every later update', async () => {
-    const { spid, seen } = sdk();
-    answers.push({ body: ada });
-    await init(spid);
-    seen.length = 0;
+    const { spid, seen } = await signedIn();
     const channel = new BroadcastChannel(`spid:${SERVER}:app`);
     try {
       channel.postMessage({ status: nobody, at: Infinity });
