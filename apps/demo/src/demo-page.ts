@@ -103,7 +103,7 @@ export const DEMO_SCRIPT = `'use strict';
       list.appendChild(li);
       if (e.event === 'SPiD.error') show(statusEl, 'error', e.error.message);
       else showStatus(e.status);
-      if (e.event === 'SPiD.logout') refreshAppSession(10);
+      if (e.event === 'SPiD.logout') refreshAppSession(40); // up to 20 s for the back channel
     });
   });
 
