@@ -9,10 +9,10 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 export interface PageState {
   /** The demo's own (server-side) session, ended by back-channel logout. */
   appUser: string | null;
-  /** Milliseconds between SDK session checks (the `poll` query parameter; 0 = off). */
-  pollInterval: number;
-  /** Milliseconds the SDK reuses a status (the `cache` query parameter). */
-  cacheTtl: number;
+  /** Milliseconds between SDK session checks (the `poll` query parameter; 0 = off); absent: the SDK's default. */
+  pollInterval?: number;
+  /** Milliseconds the SDK reuses a status (the `cache` query parameter); absent: the SDK's default. */
+  cacheTtl?: number;
 }
 
 /** The demo page: the identity session as the SDK sees it, the events as they arrive, logout buttons. */

@@ -32,8 +32,13 @@ describe('demo page', () => {
       client_id: 'demo-app',
       redirect_uri: 'http://localhost:3000/',
       pollInterval: 1500,
-      cacheTtl: 5000,
     });
+  });
+
+  it('leaves the SDK its own defaults when the page is asked for without parameters', async () => {
+    const res = await request(app).get('/').expect(200);
+    const config = JSON.parse(/<script id="demo-config" type="application\/json">(.*?)<\/script>/.exec(res.text)![1]);
+    expect(Object.keys(config).sort()).toEqual(['client_id', 'redirect_uri', 'server']);
   });
 
   it.each([

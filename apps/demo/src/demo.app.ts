@@ -6,10 +6,6 @@ import type { DemoSettings } from './demo-config';
 import { DEMO_SCRIPT, renderDemoPage } from './demo-page';
 import { MemoryStore } from './memory-store';
 
-/** The SDK's own defaults; the page's `poll` and `cache` query parameters override them (tests use short ones). */
-const DEFAULT_POLL_MS = 30_000;
-const DEFAULT_CACHE_MS = 5_000;
-
 /**
  * The demo client application: signs users in with OIDC (express-openid-connect), ends its own
  * session on back-channel logout, and serves a page that uses the SPiD SDK from identity.
@@ -32,12 +28,13 @@ export function createDemoApp(settings: DemoSettings): Express {
   app.use(auth(config));
 
   app.get('/', (req, res) => {
-    const poll = Number(req.query.poll ?? DEFAULT_POLL_MS);
-    const cache = Number(req.query.cache ?? DEFAULT_CACHE_MS);
+    // Absent parameters leave the SDK's defaults (tests pass short intervals).
+    const poll = req.query.poll === undefined ? undefined : Number(req.query.poll);
+    const cache = req.query.cache === undefined ? undefined : Number(req.query.cache);
     const problem =
-      !Number.isInteger(poll) || (poll !== 0 && poll < 100)
+      poll !== undefined && (!Number.isInteger(poll) || (poll !== 0 && poll < 100))
         ? 'poll: must be 0 (off) or a whole number of milliseconds from 100'
-        : !Number.isInteger(cache) || cache < 0
+        : cache !== undefined && (!Number.isInteger(cache) || cache < 0)
           ? 'cache: must be a whole number of milliseconds'
           : null;
     if (problem) return void res.status(400).json({ error: 'validation_failed', message: problem });

@@ -4,25 +4,12 @@
  */
 import type { SdkEventName, SessionStatus } from './types';
 
-export type { SdkEventName, SessionStatus } from './types';
-
-export const SDK_EVENTS: readonly SdkEventName[] = [
-  'SPiD.sessionInit',
-  'SPiD.login',
-  'SPiD.logout',
-  'SPiD.userChange',
-  'SPiD.statusChange',
-  'SPiD.sessionChange',
-  'SPiD.notLoggedin',
-  'SPiD.visitor',
-];
-
 export const LOGGED_OUT: SessionStatus = Object.freeze({ logged_in: false, user_id: null, session_hash: null });
 
 /** What a logout fires, wherever it happened (seed: "the SDK will trigger 3 events"). */
 const LOGOUT_EVENTS: SdkEventName[] = ['SPiD.logout', 'SPiD.statusChange', 'SPiD.sessionChange'];
 
-export const hasUser = (s: SessionStatus | null): boolean => Boolean(s?.logged_in && s.user_id);
+const hasUser = (s: SessionStatus | null): boolean => Boolean(s?.logged_in && s.user_id);
 
 /**
  * The events to fire, in order, when `current` follows `previous` (null: the first status of

@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -41,7 +40,8 @@ export class SdkAssets implements OnModuleInit {
     }
     for (const [name, file] of Object.entries(manifest.files)) {
       const body = await readFile(join(dir, name));
-      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      // The hashed name already names the content.
+      const etag = `"${file.hashed}"`;
       this.assets.set(name, { body, contentType: file.contentType, etag, immutable: false });
       this.assets.set(file.hashed, { body, contentType: file.contentType, etag, immutable: true });
     }
