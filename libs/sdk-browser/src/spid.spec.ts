@@ -193,7 +193,7 @@ describe('ordering and lifecycle', () => {
     answers.push(first.promise);
     const firstInit = init(spid);
     answers.push({ body: nobody });
-    await init(spid, { client_id: 'other-app' });
+    await init(spid, { client_id: 'other-app', cacheTtl: 0 }); // no cache: the check below asks identity
     first.resolve({ body: ada });
     await firstInit;
     expect(seen.map((e) => e.event)).toEqual(['SPiD.statusChange']); // other-app's first status only (a visitor)
