@@ -2,7 +2,7 @@
 export interface BenchOptions {
   /** Healthy receiving clients, each with its own back-channel URI. */
   clients: number;
-  /** Logout events; each one targets every client. */
+  /** Logout events of every scenario but idle; each one targets every client. */
   events: number;
   /** Unmeasured events first, to healthy clients only (JIT, pools, connections). */
   warmupEvents: number;
@@ -13,8 +13,13 @@ export interface BenchOptions {
   timeoutMs: number;
   /** record() calls in flight at once while emitting. */
   emitConcurrency: number;
-  /** Events per second; 0 = a burst (as fast as record() allows with emitConcurrency in flight). */
+  /** Events per second of every scenario but idle; 0 = a burst (as fast as record() allows with emitConcurrency in flight). */
   rate: number;
+  /** The idle scenario's own steady pace (events per second) and duration: idleRate × idleSeconds events. */
+  idleRate: number;
+  idleSeconds: number;
+  /** Runs of the es256 scenario and its ceiling; the ratio reported is their median. */
+  repeat: number;
   /** HTTP servers the receiving endpoints are spread over. */
   receivers: number;
   scenarios: ScenarioName[];
@@ -24,6 +29,10 @@ export interface BenchOptions {
   maxWaitSeconds: number;
   /** Largest accepted ratio of the healthy p99 with a dead endpoint to the p99 without. */
   ratioLimit: number;
+  /** Smallest accepted es256 deliveries/s ÷ plain-client ceiling (the median over --repeat runs). */
+  minRatio: number;
+  /** Largest accepted p99 of the idle scenario, in ms. */
+  idleP99LimitMs: number;
   /** Answer delay of the slow-endpoint scenario's extra endpoint. */
   slowMs: number;
   /** Directory for V8 CPU profiles of the worker processes (node --cpu-prof); '' = none. */
@@ -34,9 +43,9 @@ export interface BenchOptions {
   env: Record<string, string>;
 }
 
-export const SCENARIOS = ['es256', 'dead-endpoint', 'rs256', 'slow-endpoint'] as const;
+export const SCENARIOS = ['es256', 'dead-endpoint', 'rs256', 'idle', 'slow-endpoint'] as const;
 /** Run unless --scenarios says otherwise. */
-export const DEFAULT_SCENARIOS: ScenarioName[] = ['es256', 'dead-endpoint', 'rs256'];
+export const DEFAULT_SCENARIOS: ScenarioName[] = ['es256', 'dead-endpoint', 'rs256', 'idle'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS: BenchOptions = {
@@ -49,11 +58,16 @@ const DEFAULTS: BenchOptions = {
   timeoutMs: 2000,
   emitConcurrency: 4,
   rate: 0,
+  idleRate: 2,
+  idleSeconds: 30,
+  repeat: 1,
   receivers: 4,
   scenarios: DEFAULT_SCENARIOS,
   signSeconds: 2,
   maxWaitSeconds: 300,
-  ratioLimit: 1.5,
+  ratioLimit: 1.2,
+  minRatio: 0.5,
+  idleP99LimitMs: 50,
   slowMs: 1000,
   cpuProf: '',
   latencyCsv: '',
@@ -70,32 +84,48 @@ const NUMERIC: Record<string, keyof BenchOptions> = {
   'timeout-ms': 'timeoutMs',
   'emit-concurrency': 'emitConcurrency',
   rate: 'rate',
+  'idle-rate': 'idleRate',
+  'idle-seconds': 'idleSeconds',
+  repeat: 'repeat',
   receivers: 'receivers',
   'sign-seconds': 'signSeconds',
   'max-wait-s': 'maxWaitSeconds',
   'ratio-limit': 'ratioLimit',
+  'min-ratio': 'minRatio',
+  'idle-p99-limit-ms': 'idleP99LimitMs',
   'slow-ms': 'slowMs',
 };
 
 export const USAGE = `usage: npm run bench:fanout -- [--name=value ...]
   --clients=${DEFAULTS.clients}              healthy receiving clients (one endpoint each)
-  --events=${DEFAULTS.events}              logout events, each targeting every client
+  --events=${DEFAULTS.events}              logout events, each targeting every client (all scenarios but idle)
   --warmup-events=${DEFAULTS.warmupEvents}        unmeasured events first (healthy clients only)
   --workers=${DEFAULTS.workers}               worker processes
   --concurrency=${DEFAULTS.concurrency}          DELIVERY_CONCURRENCY of each worker (and of the plain-client ceiling)
   --endpoint-concurrency=${DEFAULTS.endpointConcurrency}  DELIVERY_ENDPOINT_CONCURRENCY
   --timeout-ms=${DEFAULTS.timeoutMs}         DELIVERY_TIMEOUT_MS
   --emit-concurrency=${DEFAULTS.emitConcurrency}      record() calls in flight while emitting
-  --rate=${DEFAULTS.rate}                  events per second; 0 = burst
+  --rate=${DEFAULTS.rate}                  events per second of every scenario but idle; 0 = burst
+  --idle-rate=${DEFAULTS.idleRate}             the idle scenario's own steady pace, events per second
+  --idle-seconds=${DEFAULTS.idleSeconds}         the idle scenario's duration (idle-rate × idle-seconds events)
+  --repeat=${DEFAULTS.repeat}                runs of es256 and its ceiling; the ratio reported is their median
   --receivers=${DEFAULTS.receivers}             HTTP servers the endpoints are spread over
   --scenarios=${DEFAULT_SCENARIOS.join(',')}  any of ${SCENARIOS.join(', ')}
   --slow-ms=${DEFAULTS.slowMs}            answer delay of the slow-endpoint scenario's extra endpoint
   --sign-seconds=${DEFAULTS.signSeconds}          duration of each signatures-per-second measure (0 = skip)
   --max-wait-s=${DEFAULTS.maxWaitSeconds}          give up on a scenario after this long
-  --ratio-limit=${DEFAULTS.ratioLimit}         largest accepted dead-endpoint / es256 healthy p99 ratio
+  --min-ratio=${DEFAULTS.minRatio}           requirement: es256 deliveries/s ÷ plain-client ceiling at least this
+  --ratio-limit=${DEFAULTS.ratioLimit}         requirement: dead-endpoint healthy p99 ÷ es256 p99 at most this
+  --idle-p99-limit-ms=${DEFAULTS.idleP99LimitMs}    requirement: the idle scenario's p99 at most this (ms)
   --env=NAME=value          one more worker setting (repeatable), e.g. --env=BREAKER_COOLDOWN_MS=5000
   --cpu-prof=DIR            write V8 CPU profiles of the worker processes to DIR
-  --latency-csv=DIR         write each scenario's deliveries (client, sub, accepted, receipt, latency) to DIR/<scenario>.csv`;
+  --latency-csv=DIR         write each scenario's deliveries (client, sub, accepted, receipt, latency) to DIR/<scenario>.csv
+
+The last line printed is
+  RESULT fanout_per_s=… raw_per_s=… ratio=… p50_ms=… p99_ms=… hang_p99_ratio=… idle_p99_ms=… rs256_per_s=…
+         redis_cmds_per_delivery=… pg_xacts_per_delivery=…
+(one line; na for a figure whose scenario did not run), after a PASS/FAIL line per requirement.
+Exit code 1 when a requirement fails or a scenario does not complete.`;
 
 /** A bad command line: printed without a stack. */
 export class UsageError extends Error {}
@@ -137,11 +167,20 @@ export function parseOptions(argv: string[]): BenchOptions {
     'endpointConcurrency',
     'emitConcurrency',
     'receivers',
+    'repeat',
   ] as const) {
     if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new UsageError(`${k} must be a positive integer`);
   }
   if (opts.scenarios.some((n) => n.endsWith('-endpoint')) && !opts.scenarios.includes('es256')) {
     throw new UsageError('the dead-endpoint and slow-endpoint scenarios are compared with es256: run es256 too');
   }
+  if (opts.repeat > 1 && !opts.scenarios.includes('es256'))
+    throw new UsageError('--repeat repeats the es256 scenario: run es256 too');
+  if (opts.scenarios.includes('idle') && idleEvents(opts) < 1) {
+    throw new UsageError('the idle scenario needs --idle-rate × --idle-seconds of at least one event');
+  }
   return opts;
 }
+
+/** Events of the idle scenario: its pace times its duration. */
+export const idleEvents = (opts: BenchOptions) => Math.round(opts.idleRate * opts.idleSeconds);
