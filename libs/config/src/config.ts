@@ -155,6 +155,12 @@ export const ENV_VARS = {
     default: '15',
     parse: int(1, 3600),
   },
+  DELIVERY_LEASE_SECONDS: {
+    description:
+      "how long a worker's claim on a delivery lasts; a worker that died mid-send leaves its claims to others after this (at least the longest delivery timeout plus the time a send may wait for its endpoint)",
+    default: '90',
+    parse: int(5, 3600),
+  },
   SDK_ASSETS_DIR: {
     description:
       'directory of the built browser SDK (npm run build:sdk) that identity serves at /sdk/; relative to the working directory',
@@ -163,9 +169,15 @@ export const ENV_VARS = {
   },
   LOGOUT_REDIRECT_WAIT_MS: {
     description:
-      'how long a logout redirect (GET /logout, end_session) waits for the back-channel deliveries of that logout; 0 redirects at once',
-    default: '0',
+      'how long a logout redirect (GET /logout, end_session) waits for the back-channel deliveries of that logout (LOGOUT_REDIRECT_WAIT_FOR); the redirect happens when the budget runs out, whatever happened; 0 redirects at once',
+    default: '1000',
     parse: int(0, 30000),
+  },
+  LOGOUT_REDIRECT_WAIT_FOR: {
+    description:
+      'what a logout redirect waits for: returning_client (the delivery to the application the user is sent back to) or all (every participant)',
+    default: 'returning_client',
+    parse: oneOf('returning_client', 'all'),
   },
   SESSION_EXPIRY_SWEEP_SECONDS: {
     description: 'how often the worker records session_expired logouts for identity sessions that reached their lifetime',
@@ -243,8 +255,9 @@ export interface AppConfig {
     breakerThreshold: number;
     breakerCooldownMs: number;
     relayIntervalSeconds: number;
+    leaseSeconds: number;
   };
-  logout: { redirectWaitMs: number; expirySweepSeconds: number };
+  logout: { redirectWaitMs: number; redirectWaitFor: 'returning_client' | 'all'; expirySweepSeconds: number };
   endpoints: { autoDisableAfterSeconds: number; retentionDays: number };
   keys: { publishDelaySeconds: number; retiredGraceSeconds: number; reloadSeconds: number };
   log: { level: string; pretty: boolean };
@@ -313,6 +326,7 @@ export function parseConfig(env: Env): AppConfig {
       breakerThreshold: v.BREAKER_FAILURE_THRESHOLD!,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS!,
       relayIntervalSeconds: v.OUTBOX_RELAY_INTERVAL_SECONDS!,
+      leaseSeconds: v.DELIVERY_LEASE_SECONDS!,
     },
     keys: {
       publishDelaySeconds: v.KEY_PUBLISH_DELAY_SECONDS!,
@@ -323,7 +337,11 @@ export function parseConfig(env: Env): AppConfig {
       autoDisableAfterSeconds: v.ENDPOINT_AUTO_DISABLE_AFTER_SECONDS!,
       retentionDays: v.DELIVERY_RETENTION_DAYS!,
     },
-    logout: { redirectWaitMs: v.LOGOUT_REDIRECT_WAIT_MS!, expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS! },
+    logout: {
+      redirectWaitMs: v.LOGOUT_REDIRECT_WAIT_MS!,
+      redirectWaitFor: v.LOGOUT_REDIRECT_WAIT_FOR! as 'returning_client' | 'all',
+      expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS!,
+    },
     log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
   };
 }

@@ -1,15 +1,53 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '@slo/keys';
-import { LogoutModule } from '@slo/logout';
 import { QueueModule, QueueName } from '@slo/queue';
 import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryQueries } from './delivery-queries.service';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRetention } from './delivery-retention';
+import { DeliveryWaiter } from './delivery-waiter';
 import { DeliveryService } from './delivery.service';
+import { EndpointStateService } from './endpoint-state.service';
+import { OutboxRelay } from './outbox-relay.service';
 import { RetryBatchService } from './retry-batch.service';
 
-/** Sends deliveries. The importing app provides the database, Redis (`RedisModule`) and config. */
+/**
+ * What producers need (LogoutService in identity, api and the worker): the delivery producer and
+ * the notification-driven wait for deliveries. The importing app provides the database, config
+ * and `QueueModule.forRoot`.
+ */
 @Module({
-  imports: [KeysModule, LogoutModule, QueueModule.register(QueueName.RetryBatch, QueueName.Delivery)],
-  providers: [DeliveryService, RetryBatchService, DeliveryMetrics],
-  exports: [DeliveryService, RetryBatchService, DeliveryMetrics],
+  imports: [QueueModule.register(QueueName.Delivery)],
+  providers: [DeliveryQueue, DeliveryWaiter],
+  exports: [DeliveryQueue, DeliveryWaiter],
+})
+export class DeliveryQueueModule {}
+
+/**
+ * The delivery record and its operations (api and worker): read side, endpoint state, recover and
+ * the relay, bulk retries, retention, metrics; and the sending engine, which only the worker starts.
+ * The importing app also provides Redis (`RedisModule`).
+ */
+@Module({
+  imports: [KeysModule, DeliveryQueueModule, QueueModule.register(QueueName.RetryBatch, QueueName.Delivery)],
+  providers: [
+    DeliveryService,
+    RetryBatchService,
+    DeliveryMetrics,
+    DeliveryQueries,
+    EndpointStateService,
+    OutboxRelay,
+    DeliveryRetention,
+  ],
+  exports: [
+    DeliveryQueueModule,
+    DeliveryService,
+    RetryBatchService,
+    DeliveryMetrics,
+    DeliveryQueries,
+    EndpointStateService,
+    OutboxRelay,
+    DeliveryRetention,
+  ],
 })
 export class DeliveryModule {}

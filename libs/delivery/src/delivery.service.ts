@@ -2,61 +2,52 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AddressPolicy, openWebhookSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { preparedQuery, type AttemptOutcome, type AttemptTrigger, type DeliveryStatus } from '@slo/database';
+import { preparedQuery, type AttemptTrigger } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
-import { REDIS } from '@slo/queue';
-import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { retryAfterMs, retryDelayMs } from './backoff';
+import { retryAfterMs } from './backoff';
 import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryQueue, RetryItem } from './delivery-queue';
 import { buildRequest, ClaimedDelivery } from './delivery-request';
+import { EndpointGate } from './endpoint-gate';
 import { EndpointGuard } from './endpoint-guard';
+import { EndpointStateService } from './endpoint-state.service';
 import { HttpSender, SendResult } from './http-sender';
 import { LogoutTokenMinter } from './logout-token';
-import { isEndpointFailure, verdictOf } from './outcome-policy';
+import { isEndpointFailure, nextState, verdictOf } from './outcome-policy';
+import { OutcomeRecorder } from './outcome-recorder';
+import type { RunResult } from './run-result';
 
-/** What became of one run of a delivery job. */
-export type RunResult =
-  | { kind: 'finished'; status: DeliveryStatus | 'not_open' }
-  /** Try again at `at` (epoch ms): a scheduled retry, or a send held back by the breaker or the endpoint limit. */
-  | { kind: 'later'; at: number; reason: 'retry' | 'breaker_open' | 'endpoint_busy' }
-  /** A manual attempt that may not run now (in flight, already delivered, endpoint disabled). */
-  | { kind: 'refused' };
-
-/** Longest a send slot or a claim is held by a worker that died mid-send. */
-const LEASE_MARGIN_MS = 10_000;
-const SLOT_LEASE_MS = 60_000 + LEASE_MARGIN_MS;
-
-/** Claims a delivery for one attempt; `condition` says from which states. */
-const claimSql = (condition: string) => `
-  UPDATE deliveries d
-     SET status = 'delivering', lease_until = now() + make_interval(secs => $2::double precision / 1000), updated_at = now()
-    FROM clients c, logout_events e
-   WHERE d.id = $1 AND c.client_id = d.client_id AND e.id = d.event_id AND (${condition})
+const RETURNING = `
   RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at,
             c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.id_token_signed_response_alg,
             c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc,
             CASE WHEN c.webhook_secret_previous_until > now() THEN c.webhook_secret_previous_enc END AS webhook_secret_previous_enc`;
 
-/** The worker's claim: open deliveries, or one whose sender died mid-send. */
-const CLAIM_SQL = claimSql("d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now())");
-/** An operator's claim: anything not in flight; a delivered one only when forced ($3). */
-const MANUAL_CLAIM_SQL = claimSql(
-  "NOT (d.status = 'delivering' AND d.lease_until >= now()) AND ($3::boolean OR d.status <> 'delivered') AND c.endpoint_status = 'active' AND c.backchannel_logout_uri IS NOT NULL",
-);
+/**
+ * Claims for one attempt; `where` says which deliveries. The lease ($2 s at least) covers the
+ * client's delivery timeout plus the longest wait for its endpoint ($3 ms default timeout, $4 s wait).
+ */
+const claimSql = (where: string) => `
+  UPDATE deliveries d
+     SET status = 'delivering', updated_at = now(),
+         lease_until = now() + make_interval(secs => greatest($2::double precision,
+                                 coalesce(c.delivery_timeout_ms, $3::int)::double precision / 1000 + $4::double precision))
+    FROM clients c, logout_events e
+   WHERE c.client_id = d.client_id AND e.id = d.event_id AND ${where}
+  ${RETURNING}`;
 
-const RECORD_SQL = `
-  WITH attempt AS (
-    INSERT INTO delivery_attempts
-      (id, delivery_id, number, trigger, started_at, duration_ms, status_code, error_class, outcome, response_excerpt)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-  )
-  UPDATE deliveries
-     SET status = $11::varchar, attempts = $3, next_attempt_at = $12, lease_until = NULL, last_attempt_at = $5,
-         last_status_code = $7, last_error = $8, delivered_at = CASE WHEN $11::varchar = 'delivered' THEN now() ELSE delivered_at END,
-         updated_at = now()
-   WHERE id = $2`;
+const OPEN = "(d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now()))";
+/** Fan-out: every open, due delivery of one event, in one statement. */
+const EVENT_CLAIM_SQL = claimSql(`d.event_id = $1 AND d.next_attempt_at <= now() AND ${OPEN}`);
+/** A delivery job: the one delivery, if it still has the attempt count the job was scheduled for ($5). */
+const RETRY_CLAIM_SQL = claimSql(`d.id = $1 AND d.attempts = $5 AND ${OPEN}`);
+/** An operator's claim: anything not in flight; a delivered one only when forced ($5). */
+const MANUAL_CLAIM_SQL = claimSql(
+  "d.id = $1 AND NOT (d.status = 'delivering' AND d.lease_until >= now()) AND ($5::boolean OR d.status <> 'delivered') AND c.endpoint_status = 'active' AND c.backchannel_logout_uri IS NOT NULL",
+);
 
 interface ClaimRow {
   id: string;
@@ -78,10 +69,38 @@ interface ClaimRow {
   webhook_secret_previous_enc: string | null;
 }
 
+/** Deliveries one worker holds claimed at once, as a multiple of its send concurrency. */
+const IN_PROCESS_FACTOR = 16;
+
+/** A counting semaphore with a FIFO queue. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  acquire(): Promise<void> | void {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    return new Promise<void>((r) => this.waiting.push(r));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
 /**
- * Runs one delivery attempt end to end: admission (circuit breaker, per-endpoint limit), claim in
- * PostgreSQL, a fresh token or signature, the send, the outcome policy, and one attempt row plus
- * the delivery's new state, written together.
+ * The worker's delivery engine. A fan-out job claims all of an event's open deliveries in one
+ * statement and hands them to this process's sends: each takes a slot of its endpoint's limit
+ * (EndpointGate, in process), a send slot (DELIVERY_CONCURRENCY), a fresh token or signature,
+ * and its outcome goes to the shared micro-batching recorder as soon as it completes. Deliveries
+ * that need another attempt (and sends held back by the breaker or a busy endpoint) become
+ * delayed jobs of their own. The fan-out job ends once its deliveries are claimed and handed
+ * over; a worker that dies leaves its claims to lapse (lease), and the outbox relay re-enqueues.
  */
 @Injectable()
 export class DeliveryService implements OnModuleDestroy {
@@ -89,92 +108,219 @@ export class DeliveryService implements OnModuleDestroy {
   private readonly sender: HttpSender;
   private readonly minter: LogoutTokenMinter;
   readonly guard: EndpointGuard;
+  private gate: EndpointGate | null = null;
+  private recorder: OutcomeRecorder;
+  private readonly sendSlots: Slots;
+  private readonly maxInProcess: number;
+  private inProcess = 0;
+  private roomWaiters: (() => void)[] = [];
+  private retryBuffer: RetryItem[] = [];
+  private readonly leaseSeconds: number;
+  private readonly holdMaxMs: number;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) redis: Redis,
     keys: SigningKeysService,
     private readonly metrics: DeliveryMetrics,
+    private readonly queue: DeliveryQueue,
+    private readonly endpoints: EndpointStateService,
   ) {
     this.sender = new HttpSender(new AddressPolicy(config.security.backchannelAllowedHosts));
     this.minter = new LogoutTokenMinter(config.identity.issuer, keys);
-    this.guard = new EndpointGuard(redis, {
-      prefix: config.redis.prefix,
-      concurrency: config.delivery.endpointConcurrency,
-      failureThreshold: config.delivery.breakerThreshold,
-      cooldownMs: config.delivery.breakerCooldownMs,
-    });
+    this.guard = endpoints.guard;
+    this.recorder = new OutcomeRecorder(db, { maxRows: 256, maxDelayMs: 2 });
+    this.sendSlots = new Slots(config.delivery.concurrency);
+    this.maxInProcess = config.delivery.concurrency * IN_PROCESS_FACTOR;
+    this.leaseSeconds = config.delivery.leaseSeconds;
+    // A send waits at most a quarter of the lease for its endpoint, then is handed back.
+    this.holdMaxMs = Math.min(10_000, (config.delivery.leaseSeconds * 1000) / 4);
   }
 
-  onModuleDestroy(): void {
+  /** Starts the in-process endpoint gate (the worker calls this; other apps never send). */
+  async start(owner = `worker-${randomBytes(6).toString('hex')}`): Promise<void> {
+    if (this.gate) return;
+    this.gate = new EndpointGate(this.guard, {
+      owner,
+      slotLeaseMs: 15_000,
+      holdMaxMs: this.holdMaxMs,
+      probeLeaseMs: 60_000 + 10_000,
+    });
+    await this.gate.start();
+  }
+
+  /** Waits for the sends in process and their records (graceful shutdown). */
+  async stop(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (this.inProcess > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.flushRetries();
+    await this.recorder.drain();
+    await this.gate?.stop();
+    this.gate = null;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
     this.sender.close();
   }
 
-  async run(deliveryId: string, clientId: string, trigger: AttemptTrigger = 'scheduled'): Promise<RunResult> {
-    const admission = await this.guard.admit(clientId, deliveryId, SLOT_LEASE_MS);
-    if (!admission.admitted) {
-      // Held back, not attempted: no attempt is used up. Spread the wake-ups a little.
-      const at = admission.retryAt + Math.floor(Math.random() * 250);
-      if (admission.reason === 'breaker_open') {
-        await this.db.query(`UPDATE deliveries SET next_attempt_at = $2 WHERE id = $1 AND status IN ('pending', 'retrying')`, [
-          deliveryId,
-          new Date(at),
-        ]);
-      }
-      return { kind: 'later', at, reason: admission.reason };
-    }
-    try {
-      const claimed = await this.claim(deliveryId);
-      if (!claimed) return { kind: 'finished', status: 'not_open' };
-      if (!claimed.uri || claimed.endpointStatus !== 'active') {
-        await this.db.query(
-          `UPDATE deliveries SET status = 'skipped', lease_until = NULL, next_attempt_at = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
-          [deliveryId, claimed.uri ? 'endpoint_disabled' : 'no_backchannel_uri'],
-        );
-        return { kind: 'finished', status: 'skipped' };
-      }
-      return await this.attempt(claimed, trigger).catch(async (err: unknown) => {
-        // Give the claim back so BullMQ's retry of this job (or the relay) can run it again at once.
-        await this.releaseClaim(deliveryId);
-        throw err;
-      });
-    } finally {
-      await admission.release();
-    }
+  /** Fan-out job: claims every open delivery of the event and starts their sends; resolves once they are handed over. */
+  async runEvent(eventId: string): Promise<number> {
+    await this.room();
+    const rows = await this.claim('delivery_claim_event', EVENT_CLAIM_SQL, [eventId]);
+    for (const d of rows) this.handOver(d);
+    return rows.length;
+  }
+
+  /** Delivery job: the one delivery, if it is still waiting for the attempt the job was scheduled for. */
+  async runRetry(deliveryId: string, attempts: number): Promise<number> {
+    await this.room();
+    const rows = await this.claim('delivery_claim_retry', RETRY_CLAIM_SQL, [deliveryId, attempts]);
+    for (const d of rows) this.handOver(d);
+    return rows.length;
   }
 
   /**
-   * One manual attempt now, with a fresh token, recorded as `manual`. Refused (409) while the
-   * delivery is in flight, when it was delivered (unless forced), or when its endpoint is disabled.
+   * One manual attempt now (operators, bulk retries), through the same endpoint limit and breaker;
+   * resolves with its result. Refused while the delivery is in flight, when it was delivered (unless
+   * forced), or when its endpoint is disabled.
    */
-  async retryNow(deliveryId: string, force: boolean): Promise<RunResult> {
-    const rows = await preparedQuery<ClaimRow>(this.db, 'delivery_manual_claim', MANUAL_CLAIM_SQL, [
-      deliveryId,
-      60_000 + LEASE_MARGIN_MS,
-      force,
+  async runManual(deliveryId: string, force: boolean): Promise<RunResult> {
+    const [d] = await this.claim('delivery_claim_manual', MANUAL_CLAIM_SQL, [deliveryId, force]);
+    if (!d) return { kind: 'refused' };
+    this.inProcess += 1;
+    try {
+      return await this.deliver(d, 'manual');
+    } finally {
+      this.settled();
+    }
+  }
+
+  /** Sends and deliveries this process holds, for tests and metrics. */
+  stats(): { inProcess: number; gate: ReturnType<EndpointGate['stats']> | null } {
+    return { inProcess: this.inProcess, gate: this.gate?.stats() ?? null };
+  }
+
+  private async claim(name: string, sql: string, params: unknown[]): Promise<ClaimedDelivery[]> {
+    const [id, ...rest] = params;
+    const rows = await preparedQuery<ClaimRow>(this.db, name, sql, [
+      id,
+      this.leaseSeconds,
+      this.config.delivery.timeoutMs,
+      this.holdMaxMs / 1000 + 2,
+      ...rest,
     ]);
-    if (!rows[0]) return { kind: 'refused' };
-    const claimed = this.toClaimed(rows[0]);
-    return this.attempt(claimed, 'manual').catch(async (err: unknown) => {
-      await this.releaseClaim(deliveryId);
+    return rows.map((r) => this.toClaimed(r));
+  }
+
+  private handOver(d: ClaimedDelivery): void {
+    this.inProcess += 1;
+    this.deliver(d, 'scheduled')
+      .catch((err: unknown) => this.logger.error({ err, deliveryId: d.id }, 'delivery failed; its claim lapses to the relay'))
+      .finally(() => this.settled());
+  }
+
+  /** Back-pressure: a fan-out claims only while this process holds fewer than its cap of deliveries. */
+  private async room(): Promise<void> {
+    while (this.inProcess >= this.maxInProcess) await new Promise<void>((r) => this.roomWaiters.push(r));
+  }
+
+  private settled(): void {
+    this.inProcess -= 1;
+    const next = this.roomWaiters.shift();
+    if (next) next();
+  }
+
+  private async deliver(d: ClaimedDelivery, trigger: AttemptTrigger): Promise<RunResult> {
+    if (!d.uri || d.endpointStatus !== 'active') {
+      await this.db.query(
+        `UPDATE deliveries SET status = 'skipped', lease_until = NULL, next_attempt_at = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
+        [d.id, d.uri ? 'endpoint_disabled' : 'no_backchannel_uri'],
+      );
+      return { kind: 'finished', status: 'skipped' };
+    }
+    if (!this.gate) await this.start();
+    const admission = await this.gate!.acquire(d.clientId);
+    if (!admission.admitted) {
+      // Held back, not attempted: no attempt is used up. Spread the wake-ups a little.
+      const at = admission.retryAt + Math.floor(Math.random() * 250);
+      await this.recorder.release({ deliveryId: d.id, nextAt: new Date(at) });
+      this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: d.attempts, at, held: true });
+      return { kind: 'later', at, reason: admission.reason };
+    }
+    let result: SendResult;
+    const number = d.attempts + 1;
+    const startedAt = new Date();
+    try {
+      const request = await buildRequest(d, this.config.identity.issuer, this.minter);
+      await this.sendSlots.acquire();
+      try {
+        result = await this.sender.send({
+          url: d.uri,
+          ...request,
+          timeoutMs: d.timeoutMs ?? this.config.delivery.timeoutMs,
+        });
+      } finally {
+        this.sendSlots.release();
+      }
+    } catch (err) {
+      admission.release();
+      // Nothing was sent (no key, a bug): give the claim back for a later try.
+      await this.recorder.release({ deliveryId: d.id, nextAt: new Date(Date.now() + 5000) });
+      this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: d.attempts, at: Date.now() + 5000, held: true });
       throw err;
+    }
+    admission.release();
+    const failed = isEndpointFailure(result);
+    void this.gate!.report(d.clientId, failed).catch((err: unknown) =>
+      this.logger.warn({ err, clientId: d.clientId }, 'could not update the circuit breaker'),
+    );
+
+    const settings = this.config.delivery;
+    const next = nextState({
+      verdict: verdictOf(result),
+      attempt: number,
+      maxAttempts: d.maxAttempts ?? settings.maxAttempts,
+      retryAfterMs: result.ok ? retryAfterMs(result.retryAfter, settings.retryAfterMaxMs) : null,
+      backoff: { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs },
+      now: Date.now(),
     });
+    const errorClass = describeFailure(result);
+    this.metrics.attempts.inc({ outcome: next.outcome });
+    this.metrics.attemptDuration.observe({ outcome: next.outcome }, result.durationMs / 1000);
+    await this.recorder.record({
+      attemptId: uuidv7(),
+      deliveryId: d.id,
+      number,
+      trigger,
+      startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.ok ? result.statusCode : null,
+      errorClass,
+      outcome: next.outcome,
+      excerpt: result.ok ? result.excerpt || null : result.message.slice(0, 1024),
+      status: next.status,
+      nextAt: next.nextAt === null ? null : new Date(next.nextAt),
+    });
+    if (next.disableEndpoint) {
+      await this.endpoints.disableGone(d.clientId, `the endpoint answered 410 Gone to delivery ${d.id}`);
+    }
+    if (next.status === 'dead') {
+      this.logger.warn({ deliveryId: d.id, clientId: d.clientId, attempts: number, error: errorClass }, 'delivery is dead');
+    }
+    if (next.nextAt === null) return { kind: 'finished', status: next.status };
+    this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: number, at: next.nextAt });
+    return { kind: 'later', at: next.nextAt, reason: 'retry' };
   }
 
-  private async releaseClaim(deliveryId: string): Promise<void> {
-    await this.db
-      .query(
-        `UPDATE deliveries SET status = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END, lease_until = NULL
-          WHERE id = $1 AND status = 'delivering'`,
-        [deliveryId],
-      )
-      .catch(() => undefined);
+  /** Retry jobs of one tick go to Redis together. */
+  private scheduleRetry(item: RetryItem): void {
+    if (this.retryBuffer.push(item) === 1) setImmediate(() => void this.flushRetries());
   }
 
-  private async claim(deliveryId: string): Promise<ClaimedDelivery | null> {
-    const rows = await preparedQuery<ClaimRow>(this.db, 'delivery_claim', CLAIM_SQL, [deliveryId, 60_000 + LEASE_MARGIN_MS]);
-    return rows[0] ? this.toClaimed(rows[0]) : null;
+  private async flushRetries(): Promise<void> {
+    const items = this.retryBuffer.splice(0);
+    await this.queue.retry(items);
   }
 
   private toClaimed(r: ClaimRow): ClaimedDelivery {
@@ -199,65 +345,6 @@ export class DeliveryService implements OnModuleDestroy {
         .filter((sealed): sealed is string => Boolean(sealed))
         .map((sealed) => openWebhookSecret(this.config.identity.keyEncryptionKey, r.client_id, sealed)),
     };
-  }
-
-  private async attempt(d: ClaimedDelivery, trigger: AttemptTrigger): Promise<RunResult> {
-    const number = d.attempts + 1;
-    const startedAt = new Date();
-    const { headers, body } = await buildRequest(d, this.config.identity.issuer, this.minter);
-    const result = await this.sender.send({
-      url: d.uri!,
-      headers,
-      body,
-      timeoutMs: d.timeoutMs ?? this.config.delivery.timeoutMs,
-    });
-    await this.guard.record(d.clientId, isEndpointFailure(result));
-
-    const verdict = verdictOf(result);
-    const maxAttempts = d.maxAttempts ?? this.config.delivery.maxAttempts;
-    let status: DeliveryStatus;
-    let outcome: AttemptOutcome;
-    let nextAt: number | null = null;
-    if (verdict === 'delivered') [status, outcome] = ['delivered', 'delivered'];
-    else if (verdict === 'rejected') [status, outcome] = ['rejected', 'rejected'];
-    else if (verdict === 'gone' || number >= maxAttempts) [status, outcome] = ['dead', 'dead'];
-    else {
-      [status, outcome] = ['retrying', 'retry'];
-      const backoff = this.config.delivery;
-      const asked = result.ok ? retryAfterMs(result.retryAfter, backoff.retryAfterMaxMs) : null;
-      nextAt = Date.now() + (asked ?? retryDelayMs(number, { baseMs: backoff.backoffBaseMs, maxMs: backoff.backoffMaxMs }));
-    }
-    const errorClass = describeFailure(result);
-    this.metrics.attempts.inc({ outcome });
-    this.metrics.attemptDuration.observe({ outcome }, result.durationMs / 1000);
-    await preparedQuery(this.db, 'delivery_record', RECORD_SQL, [
-      uuidv7(),
-      d.id,
-      number,
-      trigger,
-      startedAt,
-      result.durationMs,
-      result.ok ? result.statusCode : null,
-      errorClass,
-      outcome,
-      result.ok ? result.excerpt || null : result.message.slice(0, 1024),
-      status,
-      nextAt === null ? null : new Date(nextAt),
-    ]);
-    if (verdict === 'gone') await this.disableEndpoint(d.clientId, `the endpoint answered 410 Gone to delivery ${d.id}`);
-    if (status === 'dead') {
-      this.logger.warn({ deliveryId: d.id, clientId: d.clientId, attempts: number, error: errorClass }, 'delivery is dead');
-    }
-    return nextAt === null ? { kind: 'finished', status } : { kind: 'later', at: nextAt, reason: 'retry' };
-  }
-
-  private async disableEndpoint(clientId: string, reason: string): Promise<void> {
-    await this.db.query(
-      `UPDATE clients SET endpoint_status = 'disabled', endpoint_status_reason = $2, endpoint_status_changed_at = now()
-        WHERE client_id = $1 AND endpoint_status = 'active'`,
-      [clientId, reason],
-    );
-    this.logger.warn({ clientId, reason }, 'back-channel endpoint disabled');
   }
 }
 

@@ -11,128 +11,179 @@ export interface EndpointGuardSettings {
   cooldownMs: number;
 }
 
-export type Admission =
-  | { admitted: true; release: () => Promise<void> }
-  | { admitted: false; reason: 'breaker_open' | 'endpoint_busy'; retryAt: number };
-
-/** How soon a send held back by the endpoint limit looks again (plus jitter added by the caller). */
-const BUSY_RECHECK_MS = 100;
-/** How soon sends held back by a half-open breaker look again (the probe's answer usually arrives sooner). */
-const PROBE_RECHECK_MS = 1000;
-
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-// KEYS[1] breaker hash, KEYS[2] slot zset. ARGV: now, slot lease ms, limit, member, probe lease ms,
-// how soon to look again while a probe is in flight.
-// The breaker is checked first: while open nothing is sent; once the open period is over one
-// probe at a time goes through (half-open). Then a slot is taken if one is free.
-const ADMIT = `
+/** A probe may be sent through a half-open breaker: 'ok'; or not yet, with when to look again. */
+export type ProbeAnswer = { ok: true } | { ok: false; retryAt: number };
+
+// KEYS[1] slot zset. ARGV: now, lease ms, limit, owner, want.
+// A worker holds a block of the endpoint's slots (members owner#0 … owner#k-1, scored by lease
+// expiry): renews the ones it has, takes free ones up to `want`, gives back any beyond `want`.
+// Returns how many it holds now.
+const SLOTS = `
 local now = tonumber(ARGV[1])
-local openUntil = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
-local probe = 0
-if openUntil > 0 then
-  if now < openUntil then return {0, 'breaker_open', openUntil} end
-  local probeUntil = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
-  if now < probeUntil then return {0, 'breaker_open', math.min(probeUntil, now + tonumber(ARGV[6]))} end
-  probe = 1
+local limit = tonumber(ARGV[3])
+local want = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = 0
+for i = 0, limit - 1 do
+  local member = ARGV[4] .. '#' .. i
+  local mine = redis.call('ZSCORE', KEYS[1], member)
+  if i < want then
+    if mine then
+      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), member)
+      held = held + 1
+    elseif redis.call('ZCARD', KEYS[1]) < limit then
+      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), member)
+      held = held + 1
+    end
+  elseif mine then
+    redis.call('ZREM', KEYS[1], member)
+  end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return {0, 'endpoint_busy', 0} end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[4])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
-if probe == 1 then redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[5])) end
-return {1, 'ok', 0}
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return held
 `;
 
-// KEYS[1] breaker hash. ARGV: now, 1 = failure / 0 = success, threshold, base cooldown ms.
+// KEYS[1] breaker hash. ARGV: now, probe lease ms, how soon to look again while a probe is in flight.
+// While open nothing is sent; once the open period is over one probe at a time goes through.
+const PROBE = `
+local now = tonumber(ARGV[1])
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if openUntil == 0 then return {1, 0} end
+if now < openUntil then return {0, openUntil} end
+local probeUntil = tonumber(redis.call('HGET', KEYS[1], 'probe_until') or '0')
+if now < probeUntil then return {0, math.min(probeUntil, now + tonumber(ARGV[3]))} end
+redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[2]))
+return {1, 0}
+`;
+
+// KEYS[1] breaker hash, KEYS[2] the deployment's hash of failing endpoints (client id → open_until,
+// 0 while only failures are counted). ARGV: now, 1 = failure / 0 = success, threshold, base cooldown
+// ms, client id. Workers read KEYS[2] a few times a second instead of asking per send.
 const RECORD = `
 local now = tonumber(ARGV[1])
 if ARGV[2] == '0' then
   redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[2], ARGV[5])
   return 0
 end
 local openUntil = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
 local base = tonumber(ARGV[4])
 if openUntil > 0 then
-  if now < openUntil then return 1 end
+  if now < openUntil then return openUntil end
   local cooldown = math.min(tonumber(redis.call('HGET', KEYS[1], 'cooldown') or ARGV[4]) * 2, base * 32)
   redis.call('HSET', KEYS[1], 'cooldown', cooldown, 'open_until', now + cooldown, 'probe_until', 0)
   redis.call('PEXPIRE', KEYS[1], 86400000)
-  return 1
+  redis.call('HSET', KEYS[2], ARGV[5], now + cooldown)
+  return now + cooldown
 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('PEXPIRE', KEYS[1], 86400000)
 if failures >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'cooldown', base, 'open_until', now + base, 'probe_until', 0, 'opened_at', now)
-  return 1
+  redis.call('HSET', KEYS[2], ARGV[5], now + base)
+  return now + base
 end
+redis.call('HSET', KEYS[2], ARGV[5], 0)
 return 0
 `;
 
 type Arg = string | number;
 interface GuardScripts {
-  sloEndpointAdmit(...args: Arg[]): Promise<unknown>;
+  sloEndpointSlots(...args: Arg[]): Promise<unknown>;
+  sloEndpointProbe(...args: Arg[]): Promise<unknown>;
   sloEndpointRecord(...args: Arg[]): Promise<unknown>;
 }
 
 /**
- * Endpoint isolation shared by every worker through Redis: a per-endpoint concurrency limit, so a
- * slow endpoint holds at most a few workers, and a circuit breaker that stops sending to an
- * endpoint that keeps failing, then probes it one request at a time.
+ * Endpoint isolation shared by every worker through Redis: the per-endpoint concurrency limit as a
+ * set of leased slots that each worker takes a block of (EndpointGate then hands them out in
+ * process, with no Redis call per send), and a circuit breaker that stops sending to an endpoint
+ * that keeps failing, then probes it one request at a time. Only failing endpoints cost a Redis
+ * call per send.
  */
 export class EndpointGuard {
   private readonly scripts: GuardScripts;
 
   constructor(
     private readonly redis: Redis,
-    private readonly s: EndpointGuardSettings,
+    readonly settings: EndpointGuardSettings,
   ) {
     // Registered commands send the script's hash (EVALSHA), not its text, on every call.
-    redis.defineCommand('sloEndpointAdmit', { numberOfKeys: 2, lua: ADMIT });
-    redis.defineCommand('sloEndpointRecord', { numberOfKeys: 1, lua: RECORD });
+    redis.defineCommand('sloEndpointSlots', { numberOfKeys: 1, lua: SLOTS });
+    redis.defineCommand('sloEndpointProbe', { numberOfKeys: 1, lua: PROBE });
+    redis.defineCommand('sloEndpointRecord', { numberOfKeys: 2, lua: RECORD });
     this.scripts = redis as unknown as GuardScripts;
   }
 
   private breakerKey(clientId: string): string {
-    return `${this.s.prefix}:endpoint:${clientId}:breaker`;
+    return `${this.settings.prefix}:endpoint:${clientId}:breaker`;
   }
 
   private slotsKey(clientId: string): string {
-    return `${this.s.prefix}:endpoint:${clientId}:slots`;
+    return `${this.settings.prefix}:endpoint:${clientId}:slots`;
   }
 
-  /** Takes a send slot for `member` (the delivery id) for at most `leaseMs`, unless the breaker or the limit says wait. */
-  async admit(clientId: string, member: string, leaseMs: number): Promise<Admission> {
-    const now = Date.now();
-    const [ok, reason, at] = (await this.scripts.sloEndpointAdmit(
-      this.breakerKey(clientId),
-      this.slotsKey(clientId),
-      now,
-      leaseMs,
-      this.s.concurrency,
-      member,
-      leaseMs,
-      PROBE_RECHECK_MS,
-    )) as [number, string, number];
-    if (ok === 1) {
-      return { admitted: true, release: async () => void (await this.redis.zrem(this.slotsKey(clientId), member)) };
-    }
-    if (reason === 'endpoint_busy') {
-      // Slots free up when sends finish; look again shortly rather than waiting for a lease to lapse.
-      return { admitted: false, reason: 'endpoint_busy', retryAt: now + BUSY_RECHECK_MS };
-    }
-    return { admitted: false, reason: 'breaker_open', retryAt: Math.max(at, now) };
+  private get failingKey(): string {
+    return `${this.settings.prefix}:endpoints:failing`;
   }
 
-  /** Feeds a send's result to the breaker: a failure that suggests the endpoint is down, or a sign of life. */
-  async record(clientId: string, endpointFailed: boolean): Promise<void> {
-    await this.scripts.sloEndpointRecord(
-      this.breakerKey(clientId),
-      Date.now(),
-      endpointFailed ? 1 : 0,
-      this.s.failureThreshold,
-      this.s.cooldownMs,
+  private get workersKey(): string {
+    return `${this.settings.prefix}:delivery-workers`;
+  }
+
+  /** Holds (renews, takes, gives back) up to `want` of the endpoint's slots for `owner`; returns how many it holds. */
+  async holdSlots(clientId: string, owner: string, want: number, leaseMs: number): Promise<number> {
+    return Number(
+      await this.scripts.sloEndpointSlots(this.slotsKey(clientId), Date.now(), leaseMs, this.settings.concurrency, owner, want),
     );
+  }
+
+  /** May a probe go through the half-open breaker now? (Takes the probe when it may.) */
+  async probe(clientId: string, probeLeaseMs: number, recheckMs: number): Promise<ProbeAnswer> {
+    const [ok, at] = (await this.scripts.sloEndpointProbe(this.breakerKey(clientId), Date.now(), probeLeaseMs, recheckMs)) as [
+      number,
+      number,
+    ];
+    return ok === 1 ? { ok: true } : { ok: false, retryAt: Number(at) };
+  }
+
+  /** Feeds a send's result to the breaker; returns until when it is open (0 when closed). */
+  async record(clientId: string, endpointFailed: boolean): Promise<number> {
+    return Number(
+      await this.scripts.sloEndpointRecord(
+        this.breakerKey(clientId),
+        this.failingKey,
+        Date.now(),
+        endpointFailed ? 1 : 0,
+        this.settings.failureThreshold,
+        this.settings.cooldownMs,
+        clientId,
+      ),
+    );
+  }
+
+  /** Endpoints that failed recently: client id → open_until (0 while the breaker is still closed). */
+  async failing(): Promise<Map<string, number>> {
+    const h = await this.redis.hgetall(this.failingKey);
+    return new Map(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Announces a live delivery worker (for its share of each endpoint's limit); returns how many are live. */
+  async heartbeat(owner: string, ttlMs: number): Promise<number> {
+    const now = Date.now();
+    const [, , [, count]] = (await this.redis
+      .multi()
+      .zadd(this.workersKey, now + ttlMs, owner)
+      .zremrangebyscore(this.workersKey, '-inf', now)
+      .zcard(this.workersKey)
+      .exec()) as [unknown, unknown, [Error | null, number]];
+    return Math.max(1, Number(count));
+  }
+
+  async leave(owner: string): Promise<void> {
+    await this.redis.zrem(this.workersKey, owner);
   }
 
   async breakerState(clientId: string): Promise<{ state: BreakerState; failures: number; openUntil: Date | null }> {

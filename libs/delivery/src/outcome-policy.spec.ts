@@ -1,5 +1,5 @@
 import type { SendResult } from './http-sender';
-import { isEndpointFailure, verdictOf } from './outcome-policy';
+import { isEndpointFailure, nextState, verdictOf } from './outcome-policy';
 
 const answered = (statusCode: number): SendResult => ({ ok: true, statusCode, retryAfter: null, excerpt: '', durationMs: 1 });
 const failed = (errorClass: string): SendResult => ({ ok: false, errorClass, message: errorClass, durationMs: 1 });
@@ -44,5 +44,40 @@ describe('delivery outcome policy', () => {
     expect(isEndpointFailure(answered(400))).toBe(false);
     expect(isEndpointFailure(answered(204))).toBe(false);
     expect(isEndpointFailure(failed('blocked_address'))).toBe(false);
+  });
+});
+
+describe('verdict → next state', () => {
+  const base = { attempt: 1, maxAttempts: 3, retryAfterMs: null, backoff: { baseMs: 1000, maxMs: 8000 }, now: 10_000 };
+
+  it.each([
+    ['delivered', 'delivered', false],
+    ['rejected', 'rejected', false],
+    ['gone', 'dead', true],
+  ] as const)('%s ends the delivery as %s (endpoint disabled: %s)', (verdict, status, disable) => {
+    expect(nextState({ ...base, verdict })).toEqual({ status, outcome: status, nextAt: null, disableEndpoint: disable });
+  });
+
+  it('retries after the jittered backoff of the attempt just made', () => {
+    expect(nextState({ ...base, verdict: 'retry', attempt: 2, random: () => 0.5 })).toEqual({
+      status: 'retrying',
+      outcome: 'retry',
+      nextAt: 10_000 + 1000, // ceiling 2,000 ms for attempt 2, half of it
+      disableEndpoint: false,
+    });
+  });
+
+  it("honours the receiver's Retry-After instead of the backoff", () => {
+    expect(nextState({ ...base, verdict: 'retry', retryAfterMs: 30_000, random: () => 0.99 }).nextAt).toBe(40_000);
+  });
+
+  it('is dead once the last allowed attempt failed', () => {
+    expect(nextState({ ...base, verdict: 'retry', attempt: 3 })).toEqual({
+      status: 'dead',
+      outcome: 'dead',
+      nextAt: null,
+      disableEndpoint: false,
+    });
+    expect(nextState({ ...base, verdict: 'retry', attempt: 2 }).status).toBe('retrying');
   });
 });

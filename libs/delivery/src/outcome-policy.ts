@@ -1,3 +1,4 @@
+import { retryDelayMs, type BackoffSettings } from './backoff';
 import type { SendResult } from './http-sender';
 
 /**
@@ -25,4 +26,40 @@ export function verdictOf(result: SendResult): Verdict {
 /** Does this result count against the endpoint's circuit breaker? (Only failures that suggest it is down.) */
 export function isEndpointFailure(result: SendResult): boolean {
   return verdictOf(result) === 'retry';
+}
+
+/** What a delivery becomes after one attempt. */
+export type NextState =
+  | {
+      status: 'delivered' | 'rejected' | 'dead';
+      outcome: 'delivered' | 'rejected' | 'dead';
+      nextAt: null;
+      disableEndpoint: boolean;
+    }
+  | { status: 'retrying'; outcome: 'retry'; nextAt: number; disableEndpoint: false };
+
+export interface NextStateInput {
+  verdict: Verdict;
+  /** The attempt just made (1-based). */
+  attempt: number;
+  maxAttempts: number;
+  /** The receiver's `Retry-After`, already clamped (ms), if any. */
+  retryAfterMs: number | null;
+  backoff: BackoffSettings;
+  now: number;
+  random?: () => number;
+}
+
+/**
+ * Verdict → next state (docs/protocol.md): 2xx delivered; a refusal rejected (kept for a manual
+ * retry); 410 dead and the endpoint disabled; a retryable failure retried after `Retry-After` or
+ * the backoff, until the attempts run out (dead).
+ */
+export function nextState(i: NextStateInput): NextState {
+  if (i.verdict === 'delivered') return { status: 'delivered', outcome: 'delivered', nextAt: null, disableEndpoint: false };
+  if (i.verdict === 'rejected') return { status: 'rejected', outcome: 'rejected', nextAt: null, disableEndpoint: false };
+  if (i.verdict === 'gone') return { status: 'dead', outcome: 'dead', nextAt: null, disableEndpoint: true };
+  if (i.attempt >= i.maxAttempts) return { status: 'dead', outcome: 'dead', nextAt: null, disableEndpoint: false };
+  const delay = i.retryAfterMs ?? retryDelayMs(i.attempt, i.backoff, i.random);
+  return { status: 'retrying', outcome: 'retry', nextAt: i.now + delay, disableEndpoint: false };
 }

@@ -2,18 +2,20 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RetryBatchEntity } from '@slo/database';
-import { LogoutService, retryWindow } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
 import { QueueName, RetryBatchJob } from '@slo/queue';
 import { Queue } from 'bullmq';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { DeliveryService } from './delivery.service';
+import { retryWindow } from './time-window';
 
 export const RETRYABLE_STATUSES = ['rejected', 'dead', 'skipped'] as const;
 export const MAX_BATCH_DELIVERIES = 10_000;
 /** Manual attempts one batch has in flight: fresh logouts keep the delivery workers. */
 const BATCH_CONCURRENCY = 4;
+/** Batches one worker process runs at once, so one tenant's slow batch does not hold another's back. */
+export const RETRY_BATCHES_PER_WORKER = 4;
 
 export interface RetryBatchRequest {
   clientId: string | null;
@@ -41,6 +43,7 @@ export function batchView(b: RetryBatchEntity) {
  * Bulk retry: a batch fixes the deliveries matching a filter when it is created (capped in count
  * and time window), then the worker re-sends them as manual attempts, a few at a time, counting
  * progress. At most one active batch per client; a batch can be cancelled between attempts.
+ * Batches of different clients run side by side (RETRY_BATCHES_PER_WORKER per worker process).
  */
 @Injectable()
 export class RetryBatchService {
@@ -50,7 +53,6 @@ export class RetryBatchService {
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(QueueName.RetryBatch) private readonly queue: Queue,
     private readonly deliveries: DeliveryService,
-    private readonly logouts: LogoutService,
   ) {}
 
   async create(requestedBy: string, req: RetryBatchRequest): Promise<RetryBatchEntity> {
@@ -134,14 +136,9 @@ export class RetryBatchService {
   /** true when the delivery is delivered after this attempt (or already was). */
   private async retryOne(deliveryId: string): Promise<boolean> {
     try {
-      const result = await this.deliveries.retryNow(deliveryId, false);
-      if (result.kind === 'later') {
-        const [row]: { client_id: string }[] = await this.db.query('SELECT client_id FROM deliveries WHERE id = $1', [
-          deliveryId,
-        ]);
-        if (row) await this.logouts.enqueue([{ id: deliveryId, clientId: row.client_id }], result.at);
-        return false;
-      }
+      // Through the worker's endpoint limit and breaker, like every send; a retry it needs is scheduled by the worker.
+      const result = await this.deliveries.runManual(deliveryId, false);
+      if (result.kind === 'later') return false;
       if (result.kind === 'finished') return result.status === 'delivered';
       const [row]: { status: string }[] = await this.db.query('SELECT status FROM deliveries WHERE id = $1', [deliveryId]);
       return row?.status === 'delivered';

@@ -1,15 +1,12 @@
 import { Module } from '@nestjs/common';
-import { QueueModule, QueueName } from '@slo/queue';
-import { DeliveryQueries } from './delivery-queries.service';
-import { EndpointHealthService } from './endpoint-health.service';
+import { DeliveryQueueModule } from '@slo/delivery';
 import { LogoutService } from './logout.service';
-import { OutboxRelay } from './outbox-relay.service';
 import { SessionExpirySweep } from './session-expiry.service';
 
-/** Records logouts. The importing app provides the database and `QueueModule.forRoot`. */
+/** Records logouts. The importing app provides the database, config and `QueueModule.forRoot`. */
 @Module({
-  imports: [QueueModule.register(QueueName.Delivery)],
-  providers: [LogoutService, OutboxRelay, SessionExpirySweep, DeliveryQueries, EndpointHealthService],
-  exports: [LogoutService, OutboxRelay, SessionExpirySweep, DeliveryQueries, EndpointHealthService],
+  imports: [DeliveryQueueModule],
+  providers: [LogoutService, SessionExpirySweep],
+  exports: [LogoutService, SessionExpirySweep],
 })
 export class LogoutModule {}

@@ -1,11 +1,9 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ClientEntity, DeliveryEntity, DeliveryStatus, LogoutEventEntity } from '@slo/database';
+import { DeliveryQueue, DeliveryWaiter } from '@slo/delivery';
+import { DeliveryEntity, DeliveryStatus, LogoutEventEntity } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
-import { DeliveryJob, deliveryJobOptions, QueueName } from '@slo/queue';
-import { Queue } from 'bullmq';
-import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Participant, planDeliveries, TargetClient } from './delivery-plan';
 import { LogoutRequest, requestFingerprint } from './logout-request';
@@ -18,87 +16,76 @@ export interface RecordedDelivery {
   status: DeliveryStatus;
 }
 
+/** A participant of the ended session(s) that registered a front-channel logout URI. */
+export interface FrontchannelTarget {
+  clientId: string;
+  sid: string;
+  uri: string;
+}
+
 export interface RecordedLogout {
   event: LogoutEventEntity;
   deliveries: RecordedDelivery[];
   /** true when an idempotency key matched an earlier, identical request. */
   replayed: boolean;
-  /** The clients that took part in the ended session(s) (front-channel logout needs them too). */
+  /** The clients that took part in the ended session(s). */
   participants: Participant[];
+  /** Front-channel logout targets, from the rows the logout already loaded (no further look-ups). */
+  frontchannel: FrontchannelTarget[];
 }
+
+interface ClientRow {
+  client_id: string;
+  status: string;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
+  endpoint_status: string;
+  notify_session_expired: boolean;
+  frontchannel_logout_uri: string | null;
+}
+
+// Every delivery of the plan in one statement, whatever the number of clients.
+const INSERT_DELIVERIES_SQL = `
+  INSERT INTO deliveries (id, event_id, client_id, sub, sid, status, last_error, next_attempt_at)
+  SELECT t.id, $1, t.client_id, t.sub, t.sid, t.status, t.last_error, CASE WHEN t.status = 'pending' THEN now() END
+    FROM unnest($2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[])
+      AS t(id, client_id, sub, sid, status, last_error)`;
 
 /**
  * The single entry point for every logout (identity, api and worker alike). In one PostgreSQL
- * transaction it ends the session(s), writes the logout event and one delivery per target client
- * (transactional outbox); after commit the deliveries go to the queue. Should that enqueue fail,
- * the worker's outbox relay picks them up: PostgreSQL is the source of truth, Redis the transport.
+ * transaction, with a fixed number of statements whatever the number of clients, it ends the
+ * session(s), writes the logout event and every delivery of the plan (transactional outbox);
+ * after commit one fan-out job for the event goes to the queue. Should that enqueue fail, the
+ * worker's outbox relay picks the event up: PostgreSQL is the source of truth, Redis the transport.
  */
 @Injectable()
 export class LogoutService {
-  private readonly logger = new Logger(LogoutService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QueueName.Delivery) private readonly queue: Queue,
+    private readonly queue: DeliveryQueue,
+    private readonly waiter: DeliveryWaiter,
   ) {}
 
   async record(req: LogoutRequest): Promise<RecordedLogout> {
     if (!req.sub && !req.sid) throw AppError.validation('sub', 'a logout needs sub, sid or both');
     const recorded = await this.db.transaction((tx) => this.recordIn(tx, req));
-    await this.enqueue(recorded.deliveries.filter((d) => d.status === 'pending'));
+    if (!recorded.replayed && recorded.deliveries.some((d) => d.status === 'pending')) {
+      await this.queue.fanout([recorded.event.id]);
+    }
     return recorded;
   }
 
   /**
-   * Waits until none of these deliveries is still open (pending, delivering, retrying), or the
-   * budget runs out. For redirects that should land after the applications ended their sessions.
-   * Returns true when all finished in time.
+   * Waits until the logout's open deliveries (only those to `clientId`, when given) are no longer
+   * open, or the budget runs out; woken by the worker's notifications, not by polling. For
+   * redirects that should land after the applications ended their sessions. Returns true when
+   * they finished in time.
    */
-  async waitForDeliveries(deliveryIds: string[], budgetMs: number): Promise<boolean> {
-    const deadline = Date.now() + budgetMs;
-    for (;;) {
-      if (!deliveryIds.length) return true;
-      const rows: { n: number }[] = await this.db.query(
-        `SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1) AND status IN ('pending', 'delivering', 'retrying')`,
-        [deliveryIds],
-      );
-      if (rows[0].n === 0) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(deadline - Date.now(), 0))));
-    }
-  }
-
-  /**
-   * Recover: every delivery to `clientId` created in [since, until) that did not succeed (rejected,
-   * dead, skipped) is opened again and queued; returns how many. Deliveries still in progress are
-   * left to their schedule.
-   */
-  async reopenForClient(clientId: string, since: Date, until: Date): Promise<number> {
-    const [rows] = (await this.db.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL, updated_at = now()
-        WHERE client_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('rejected', 'dead', 'skipped')
-        RETURNING id, client_id AS "clientId"`,
-      [clientId, since, until],
-    )) as [{ id: string; clientId: string }[], number];
-    for (let i = 0; i < rows.length; i += 1000) await this.enqueue(rows.slice(i, i + 1000));
-    if (rows.length) this.logger.log({ clientId, count: rows.length }, 'reopened deliveries for recovery');
-    return rows.length;
-  }
-
-  /** Puts deliveries on the queue; a failure is logged, not thrown (the relay re-enqueues). */
-  async enqueue(deliveries: Pick<RecordedDelivery, 'id' | 'clientId'>[], notBefore = 0): Promise<void> {
-    if (!deliveries.length) return;
-    try {
-      await this.queue.addBulk(
-        deliveries.map((d) => ({
-          name: DeliveryJob.Deliver,
-          data: { deliveryId: d.id, clientId: d.clientId },
-          opts: deliveryJobOptions(d.id, notBefore - Date.now()),
-        })),
-      );
-    } catch (err) {
-      this.logger.warn({ err, count: deliveries.length }, 'enqueue after commit failed; the outbox relay will enqueue');
-    }
+  async waitForDeliveries(recorded: RecordedLogout, budgetMs: number, clientId?: string): Promise<boolean> {
+    const ids = recorded.deliveries
+      .filter((d) => d.status === 'pending' && (clientId === undefined || d.clientId === clientId))
+      .map((d) => d.id);
+    return this.waiter.waitFor(recorded.event.id, ids, budgetMs);
   }
 
   private async recordIn(tx: EntityManager, req: LogoutRequest): Promise<RecordedLogout> {
@@ -116,7 +103,19 @@ export class LogoutService {
       [sid ? [sid] : ended.sids, req.sub ?? null, sid === null],
     );
     const sub = req.sub ?? ended.sub ?? participants[0]?.sub ?? null;
-    const clients = await this.targetClients(tx, participants, req.targetClientIds);
+    const rows = await this.candidateClients(tx, participants, req.targetClientIds);
+    const clients = new Map(
+      rows.map((c) => [
+        c.client_id,
+        {
+          clientId: c.client_id,
+          backchannelLogoutUri: c.backchannel_logout_uri,
+          sessionRequired: c.backchannel_logout_session_required,
+          endpointDisabled: c.endpoint_status === 'disabled',
+          notifySessionExpired: c.notify_session_expired,
+        } satisfies TargetClient,
+      ]),
+    );
 
     const event = tx.getRepository(LogoutEventEntity).create({
       id: uuidv7(),
@@ -139,18 +138,18 @@ export class LogoutService {
       explicitTargets: req.targetClientIds,
       sessionExpired: req.trigger === 'session_expired',
     });
-    const now = new Date();
-    const deliveries = plan.map((p) => ({
-      id: uuidv7(),
-      eventId: event.id,
-      clientId: p.clientId,
-      sub: p.sub,
-      sid: p.sid,
-      status: p.status,
-      lastError: p.lastError,
-      nextAttemptAt: p.status === 'pending' ? now : null,
-    }));
-    if (deliveries.length) await tx.getRepository(DeliveryEntity).insert(deliveries);
+    const deliveries = plan.map((p) => ({ id: uuidv7(), ...p }));
+    if (deliveries.length) {
+      await tx.query(INSERT_DELIVERIES_SQL, [
+        event.id,
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.clientId),
+        deliveries.map((d) => d.sub),
+        deliveries.map((d) => d.sid),
+        deliveries.map((d) => d.status),
+        deliveries.map((d) => d.lastError),
+      ]);
+    }
     if (keep && req.targetClientIds) {
       await tx.query('DELETE FROM session_clients WHERE sid = ANY($1) AND client_id = ANY($2)', [
         event.endedSids,
@@ -160,11 +159,18 @@ export class LogoutService {
       await tx.query('DELETE FROM session_clients WHERE sid = ANY($1)', [event.endedSids]);
     }
     if (req.inTransaction) await req.inTransaction(tx);
+    const byId = new Map(rows.map((c) => [c.client_id, c]));
     return {
-      event: await tx.getRepository(LogoutEventEntity).findOneByOrFail({ id: event.id }),
+      event,
       deliveries: deliveries.map(({ id, clientId, sid: s, status }) => ({ id, clientId, sid: s, status })),
       replayed: false,
       participants,
+      frontchannel: participants.flatMap((p) => {
+        const c = byId.get(p.clientId);
+        return c?.status === 'active' && c.frontchannel_logout_uri
+          ? [{ clientId: p.clientId, sid: p.sid, uri: c.frontchannel_logout_uri }]
+          : [];
+      }),
     };
   }
 
@@ -188,38 +194,34 @@ export class LogoutService {
       where: { eventId: existing.id },
       select: { id: true, clientId: true, sid: true, status: true },
     });
-    return { event: existing, deliveries, replayed: true, participants: [] };
+    return { event: existing, deliveries, replayed: true, participants: [], frontchannel: [] };
   }
 
-  /** The candidate clients; explicitly named targets must exist and have a back-channel endpoint. */
-  private async targetClients(
+  /** The candidate clients, in one query; explicitly named targets must exist and have a back-channel endpoint. */
+  private async candidateClients(
     tx: EntityManager,
     participants: Participant[],
     explicit: string[] | undefined,
-  ): Promise<Map<string, TargetClient>> {
+  ): Promise<ClientRow[]> {
     const ids = [...new Set([...participants.map((p) => p.clientId), ...(explicit ?? [])])];
-    const rows = ids.length ? await tx.getRepository(ClientEntity).findBy({ clientId: In(ids) }) : [];
-    const byId = new Map(rows.map((c) => [c.clientId, c]));
+    const rows: ClientRow[] = ids.length
+      ? await tx.query(
+          `SELECT client_id, status, backchannel_logout_uri, backchannel_logout_session_required, endpoint_status,
+                  notify_session_expired, frontchannel_logout_uri
+             FROM clients WHERE client_id = ANY($1)`,
+          [ids],
+        )
+      : [];
+    const byId = new Map(rows.map((c) => [c.client_id, c]));
     const problems = (explicit ?? []).flatMap((id, i) => {
       const c = byId.get(id);
       if (!c) return [{ field: `target_clients[${i}]`, problems: [`client ${id} does not exist`] }];
-      if (!c.backchannelLogoutUri) {
+      if (!c.backchannel_logout_uri) {
         return [{ field: `target_clients[${i}]`, problems: [`client ${id} has no backchannel_logout_uri`] }];
       }
       return [];
     });
     if (problems.length) throw AppError.validationMany(problems);
-    return new Map(
-      rows.map((c) => [
-        c.clientId,
-        {
-          clientId: c.clientId,
-          backchannelLogoutUri: c.backchannelLogoutUri,
-          sessionRequired: c.backchannelLogoutSessionRequired,
-          endpointDisabled: c.endpointStatus === 'disabled',
-          notifySessionExpired: c.notifySessionExpired,
-        },
-      ]),
-    );
+    return rows;
   }
 }

@@ -1,6 +1,9 @@
 /** Every BullMQ queue of the coordinator, and the jobs each carries. One place to see them all. */
 export const QueueName = {
-  /** One job per delivery (job id = delivery id): mint, send, record, reschedule. */
+  /**
+   * Fan-out: one job per logout event (job id from the event id) claims and sends all of the
+   * event's open deliveries; deliveries that need another attempt get one delayed job each.
+   */
   Delivery: 'delivery',
   /** One job per bulk retry batch (job id = batch id); runs beside, never ahead of, fresh deliveries. */
   RetryBatch: 'retry-batch',
@@ -10,15 +13,31 @@ export const QueueName = {
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const DeliveryJob = {
-  /** Send one delivery now (or when its delay ends). */
+  /** Claim every open delivery of one logout event and send them concurrently. */
+  Fanout: 'fanout',
+  /** One more attempt of one delivery (a retry, a held-back send, a recovered delivery). */
   Deliver: 'deliver',
+  /** An operator's attempt now (POST /v1/deliveries/:id/retry); the api waits for its result. */
+  Manual: 'manual',
 } as const;
 export type DeliveryJob = (typeof DeliveryJob)[keyof typeof DeliveryJob];
 
+export interface FanoutJobData {
+  eventId: string;
+}
+
 export interface DeliveryJobData {
   deliveryId: string;
-  /** The delivery's client: the circuit breaker and endpoint limit are checked before the database is. */
+  /** The delivery's client: the circuit breaker is checked before the database is. */
   clientId: string;
+  /** Attempts made when the job was scheduled: a job left over from an older schedule finds another number and does nothing. */
+  attempts: number;
+}
+
+export interface ManualJobData {
+  deliveryId: string;
+  /** Send a delivered delivery again. */
+  force: boolean;
 }
 
 export const RetryBatchJob = {
@@ -55,16 +74,33 @@ export interface MaintenanceJobData {
   [MaintenanceJob.AdvanceKeyRotation]: Record<string, never>;
 }
 
-/** Options every delivery job is added with. The job id makes a second enqueue of the same delivery a no-op. */
-export function deliveryJobOptions(deliveryId: string, delayMs = 0) {
+/** The fan-out job's id: a second enqueue of the same event collapses into the first. */
+export const fanoutJobId = (eventId: string) => `event-${eventId}`;
+
+/**
+ * A delivery job's id names the attempt it is for (`attempts` made so far): a second enqueue for
+ * the same attempt collapses, and a job left over from an earlier schedule has another id.
+ */
+export const deliveryJobId = (deliveryId: string, attempts: number) => `${deliveryId}-a${attempts}`;
+
+const JOB_DEFAULTS = {
+  // Delivery state lives in PostgreSQL; finished jobs carry nothing worth keeping in Redis.
+  removeOnComplete: true,
+  // A job that crashed (database down...) is retried by BullMQ, then left for the relay to re-add.
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnFail: { age: 24 * 3600 },
+};
+
+export function fanoutJobOptions(eventId: string) {
+  return { jobId: fanoutJobId(eventId), ...JOB_DEFAULTS };
+}
+
+/** Options every delivery job is added with. */
+export function deliveryJobOptions(deliveryId: string, attempts: number, delayMs = 0) {
   return {
-    jobId: deliveryId,
+    jobId: deliveryJobId(deliveryId, attempts),
     delay: Math.max(0, delayMs),
-    // Delivery state lives in PostgreSQL; finished jobs carry nothing worth keeping in Redis.
-    removeOnComplete: true,
-    // A job that crashed (database down...) is retried by BullMQ, then left for the relay to re-add.
-    attempts: 5,
-    backoff: { type: 'exponential', delay: 1000 },
-    removeOnFail: { age: 24 * 3600 },
+    ...JOB_DEFAULTS,
   };
 }

@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DeliveryService } from '@slo/delivery';
-import { DeliveryQueries, LogoutService, Viewer } from '@slo/logout';
+import { DeliveryQueries, DeliveryQueue, Viewer } from '@slo/delivery';
 import { AppError, ErrorCode } from '@slo/observability';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 import { ListDeliveriesQueryDto, ListEventsQueryDto, RetryQueryDto } from './delivery.dto';
@@ -19,8 +18,7 @@ const date = (v?: string) => (v ? new Date(v) : undefined);
 export class DeliveriesController {
   constructor(
     private readonly queries: DeliveryQueries,
-    private readonly deliveries: DeliveryService,
-    private readonly logouts: LogoutService,
+    private readonly queue: DeliveryQueue,
   ) {}
 
   @Get('logout-events')
@@ -64,8 +62,9 @@ export class DeliveriesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'One manual attempt now, with a fresh token (delivered ones only with force=true)' })
   async retry(@CurrentPrincipal() me: Principal, @Param('id') id: string, @Query() q: RetryQueryDto) {
-    const before = await this.queries.getDelivery(viewerOf(me), id);
-    const result = await this.deliveries.retryNow(id, q.force ?? false);
+    await this.queries.getDelivery(viewerOf(me), id);
+    // A worker makes the attempt, through the endpoint's limit and breaker like every send.
+    const result = await this.queue.manual(id, q.force ?? false);
     if (result.kind === 'refused') {
       const now = await this.queries.getDelivery(viewerOf(me), id);
       const why =
@@ -76,7 +75,12 @@ export class DeliveriesController {
             : 'its client has no active back-channel endpoint';
       throw new AppError(ErrorCode.Conflict, `delivery ${id} cannot be retried now: ${why}`);
     }
-    if (result.kind === 'later') await this.logouts.enqueue([{ id, clientId: before.client_id }], result.at);
+    if (result.kind === 'later' && result.reason !== 'retry') {
+      throw new AppError(
+        ErrorCode.Conflict,
+        `delivery ${id} cannot be retried now: ${result.reason === 'breaker_open' ? "the endpoint's circuit breaker is open" : 'the endpoint is busy'}; it is scheduled for ${new Date(result.at).toISOString()}`,
+      );
+    }
     const [attempt] = (await this.queries.attempts(viewerOf(me), id)).slice(-1);
     return { delivery: await this.queries.getDelivery(viewerOf(me), id), attempt };
   }

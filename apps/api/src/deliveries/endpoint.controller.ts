@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '@slo/clients';
-import { DeliveryService } from '@slo/delivery';
-import { EndpointHealthService, LogoutService, retryWindow } from '@slo/logout';
+import { EndpointStateService, OutboxRelay, retryWindow } from '@slo/delivery';
 import { AppError, ErrorCode } from '@slo/observability';
 import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
@@ -55,9 +54,8 @@ function target(me: Principal, clientId: string): string {
 @Controller('v1/clients/:clientId')
 export class EndpointController {
   constructor(
-    private readonly health: EndpointHealthService,
-    private readonly deliveries: DeliveryService,
-    private readonly logouts: LogoutService,
+    private readonly health: EndpointStateService,
+    private readonly relay: OutboxRelay,
     private readonly clients: ClientsService,
   ) {}
 
@@ -67,7 +65,7 @@ export class EndpointController {
   async getHealth(@CurrentPrincipal() me: Principal, @Param('clientId') clientId: string) {
     const id = target(me, clientId);
     const health = await this.health.health(id);
-    const breaker = await this.deliveries.guard.breakerState(id);
+    const breaker = await this.health.breakerState(id);
     return { ...health, breaker: { ...breaker, openUntil: undefined, open_until: breaker.openUntil?.toISOString() ?? null } };
   }
 
@@ -87,7 +85,7 @@ export class EndpointController {
   async enable(@Param('clientId') clientId: string, @Body() dto: EnableEndpointDto) {
     const range = dto.recover_since ? retryWindow(dto.recover_since) : null;
     await this.health.setEndpointStatus(clientId, 'active', null);
-    const recovered = range ? await this.logouts.reopenForClient(clientId, range.since, range.until) : 0;
+    const recovered = range ? await this.relay.reopenForClient(clientId, range.since, range.until) : 0;
     return { ...(await this.health.health(clientId)), recovered };
   }
 
@@ -113,6 +111,6 @@ export class EndpointController {
     const id = target(me, clientId);
     await this.health.health(id);
     const range = retryWindow(dto.since, dto.until);
-    return { client_id: id, recovered: await this.logouts.reopenForClient(id, range.since, range.until) };
+    return { client_id: id, recovered: await this.relay.reopenForClient(id, range.since, range.until) };
   }
 }

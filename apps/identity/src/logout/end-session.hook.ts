@@ -29,13 +29,10 @@ export class EndSessionHook implements OnModuleInit {
       if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303 || !ctx.oidc.params?.logout) return;
       const session = ctx.oidc.session as unknown as EndingSession | undefined;
       if (!session?.accountId) return;
-      const recorded = await this.logout.record(
-        'rp_initiated',
-        { sid: session.uid, sub: session.accountId },
-        session.state?.clientId ?? null,
-      );
-      await this.logout.awaitDeliveries(recorded);
-      const frames = await this.logout.frontchannelFrames(recorded);
+      const initiator = session.state?.clientId ?? null;
+      const recorded = await this.logout.record('rp_initiated', { sid: session.uid, sub: session.accountId }, initiator);
+      await this.logout.awaitDeliveries(recorded, initiator);
+      const frames = this.logout.frontchannelFrames(recorded);
       if (!frames.length) return;
       const next_ = ctx.response.get('location');
       ctx.remove('location');

@@ -74,29 +74,27 @@ export class IdentityLogoutService {
     return this.logouts.record({ trigger: 'all_sessions', sub, initiatorClientId });
   }
 
-  /** With LOGOUT_REDIRECT_WAIT_MS > 0: wait until the applications were told, within that budget. */
-  async awaitDeliveries(recorded: RecordedLogout | null): Promise<void> {
-    const budget = this.config.logout.redirectWaitMs;
+  /**
+   * Before a logout redirect: waits, within LOGOUT_REDIRECT_WAIT_MS, until the application the user
+   * is sent back to (`returningClientId`) was told — or every participant, with
+   * LOGOUT_REDIRECT_WAIT_FOR=all — so the user lands on an app that already ended its session.
+   * The redirect goes ahead when the budget runs out, whatever happened.
+   */
+  async awaitDeliveries(recorded: RecordedLogout | null, returningClientId: string | null): Promise<void> {
+    const { redirectWaitMs: budget, redirectWaitFor: what } = this.config.logout;
     if (!recorded || budget <= 0) return;
-    await this.logouts.waitForDeliveries(
-      recorded.deliveries.filter((d) => d.status === 'pending').map((d) => d.id),
-      budget,
-    );
+    if (what === 'returning_client' && !returningClientId) return;
+    await this.logouts.waitForDeliveries(recorded, budget, what === 'all' ? undefined : returningClientId!);
   }
 
   /** Front-channel logout frames for the clients of the ended session that registered a frontchannel_logout_uri. */
-  async frontchannelFrames(recorded: RecordedLogout | null): Promise<FrontchannelFrame[]> {
-    if (!recorded) return [];
-    const frames: FrontchannelFrame[] = [];
-    for (const p of recorded.participants) {
-      const client = await this.clients.findActive(p.clientId);
-      if (!client?.frontchannelLogoutUri) continue;
-      const url = new URL(client.frontchannelLogoutUri);
+  frontchannelFrames(recorded: RecordedLogout | null): FrontchannelFrame[] {
+    return (recorded?.frontchannel ?? []).map((t) => {
+      const url = new URL(t.uri);
       url.searchParams.set('iss', this.config.identity.issuer);
-      url.searchParams.set('sid', p.sid);
-      frames.push({ clientId: client.clientId, src: url.href });
-    }
-    return frames;
+      url.searchParams.set('sid', t.sid);
+      return { clientId: t.clientId, src: url.href };
+    });
   }
 
   private clearSessionCookie(res: Response): void {

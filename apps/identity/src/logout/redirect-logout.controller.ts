@@ -41,8 +41,8 @@ export class RedirectLogoutController {
       if (token?.clientId === clientId) await this.tokens.revokeGrant(token.grantId);
     }
     const recorded = await this.logout.endBrowserSession(req, res, 'user_logout', clientId);
-    await this.logout.awaitDeliveries(recorded);
-    const frames = await this.logout.frontchannelFrames(recorded);
+    await this.logout.awaitDeliveries(recorded, clientId);
+    const frames = this.logout.frontchannelFrames(recorded);
     const target = (redirectUri as string | undefined) ?? `${OIDC_ROUTES.end_session}/success`;
     if (frames.length) {
       res.status(200).type('html').send(loggedOutPage(frames, target));

@@ -1,16 +1,12 @@
-import { OnApplicationBootstrap, Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@slo/config';
-import { DeliveryProcessor } from './delivery.processor';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DeliveryService } from '@slo/delivery';
 
-/** Applies DELIVERY_CONCURRENCY to the delivery worker (the decorator's value is fixed at compile time). */
+/** Starts the worker's sending engine (its endpoint gate) once the app is up; other apps never send. */
 @Injectable()
 export class DeliveryWorkerConfig implements OnApplicationBootstrap {
-  constructor(
-    private readonly processor: DeliveryProcessor,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  constructor(private readonly deliveries: DeliveryService) {}
 
-  onApplicationBootstrap(): void {
-    this.processor.worker.concurrency = this.config.delivery.concurrency;
+  async onApplicationBootstrap(): Promise<void> {
+    await this.deliveries.start();
   }
 }

@@ -1,14 +1,18 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { DeliveryService } from '@slo/delivery';
-import { DeliveryJob, DeliveryJobData, QueueName } from '@slo/queue';
-import { DelayedError, Job } from 'bullmq';
+import { DeliveryService, type RunResult } from '@slo/delivery';
+import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
+import { Job } from 'bullmq';
+
+/** Fan-out jobs a worker claims at once (each ends once its deliveries are handed to the sends). */
+export const DELIVERY_JOB_CONCURRENCY = 16;
 
 /**
- * Delivery jobs: one run of DeliveryService per job. A retry, or a send held back by the circuit
- * breaker or the endpoint limit, moves the same job (same id) back to the delayed set.
+ * The delivery queue: a fan-out job per logout event (claim every open delivery of the event and
+ * start their sends), a delivery job per further attempt, and operators' manual attempts, whose
+ * result the api waits for. Sends, their limits and their records live in DeliveryService.
  */
-@Processor(QueueName.Delivery, { concurrency: 1 })
+@Processor(QueueName.Delivery, { concurrency: DELIVERY_JOB_CONCURRENCY })
 export class DeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
@@ -16,17 +20,27 @@ export class DeliveryProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<DeliveryJobData>, token?: string): Promise<unknown> {
-    if (job.name !== DeliveryJob.Deliver) throw new Error(`no handler for delivery job ${job.name}`);
-    const result = await this.deliveries.run(job.data.deliveryId, job.data.clientId);
-    if (result.kind !== 'later') return { status: result.kind === 'finished' ? result.status : 'refused' };
-    await job.moveToDelayed(result.at, token);
-    throw new DelayedError();
+  async process(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case DeliveryJob.Fanout:
+        return { claimed: await this.deliveries.runEvent((job.data as FanoutJobData).eventId) };
+      case DeliveryJob.Deliver: {
+        const data = job.data as DeliveryJobData;
+        return { claimed: await this.deliveries.runRetry(data.deliveryId, data.attempts ?? 0) };
+      }
+      case DeliveryJob.Manual: {
+        const data = job.data as ManualJobData;
+        const result: RunResult = await this.deliveries.runManual(data.deliveryId, data.force);
+        return result;
+      }
+      default:
+        throw new Error(`no handler for delivery job ${job.name}`);
+    }
   }
 
   /** A run that crashed (database down, a bug): BullMQ retries it; the relay takes over if it gives up. */
   @OnWorkerEvent('failed')
-  onFailed(job: Job<DeliveryJobData> | undefined, err: Error): void {
-    this.logger.error({ err, deliveryId: job?.data.deliveryId, attemptsMade: job?.attemptsMade }, 'delivery job failed');
+  onFailed(job: Job | undefined, err: Error): void {
+    this.logger.error({ err, job: job?.name, data: job?.data, attemptsMade: job?.attemptsMade }, 'delivery job failed');
   }
 }

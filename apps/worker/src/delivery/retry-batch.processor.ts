@@ -1,10 +1,10 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { RetryBatchService } from '@slo/delivery';
+import { RETRY_BATCHES_PER_WORKER, RetryBatchService } from '@slo/delivery';
 import { QueueName, RetryBatchJob, RetryBatchJobData } from '@slo/queue';
 import { Job } from 'bullmq';
 
-/** Bulk retry batches, one at a time per worker process, beside the delivery queue. */
-@Processor(QueueName.RetryBatch, { concurrency: 1 })
+/** Bulk retry batches beside the delivery queue; batches of different clients run side by side. */
+@Processor(QueueName.RetryBatch, { concurrency: RETRY_BATCHES_PER_WORKER })
 export class RetryBatchProcessor extends WorkerHost {
   constructor(private readonly batches: RetryBatchService) {
     super();

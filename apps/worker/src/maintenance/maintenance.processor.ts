@@ -2,7 +2,8 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { EndpointHealthService, OutboxRelay, SessionExpirySweep } from '@slo/logout';
+import { DeliveryRetention, EndpointStateService, OutboxRelay } from '@slo/delivery';
+import { SessionExpirySweep } from '@slo/logout';
 import { SigningKeysService } from '@slo/keys';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
@@ -28,7 +29,7 @@ export class MaintenanceProcessor extends WorkerHost {
       changed: await this.keys.promote(this.config.keys.publishDelaySeconds, this.config.keys.retiredGraceSeconds),
     }),
     [MaintenanceJob.PruneDeliveries]: async () => ({
-      pruned: await this.endpoints.pruneDelivered(this.config.endpoints.retentionDays),
+      pruned: await this.retention.pruneDelivered(this.config.endpoints.retentionDays),
     }),
   };
 
@@ -36,7 +37,8 @@ export class MaintenanceProcessor extends WorkerHost {
     @InjectDataSource() private readonly db: DataSource,
     private readonly relay: OutboxRelay,
     private readonly expiry: SessionExpirySweep,
-    private readonly endpoints: EndpointHealthService,
+    private readonly endpoints: EndpointStateService,
+    private readonly retention: DeliveryRetention,
     private readonly keys: SigningKeysService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {

@@ -1,7 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@slo/config';
 import { AppError, ErrorCode } from '@slo/observability';
+import { REDIS } from '@slo/queue';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { EndpointGuard } from './endpoint-guard';
 
 export interface EndpointHealth {
   client_id: string;
@@ -14,12 +18,45 @@ export interface EndpointHealth {
   dead: number;
 }
 
-/** How a client's back-channel endpoint is doing, from the delivery records; and switching it off and on. */
+/**
+ * The one owner of a client's back-channel endpoint state: how it is doing (from the delivery
+ * records and the shared breaker), and every change of `clients.endpoint_status` — an operator's
+ * disable and enable, the auto-disable of an endpoint that keeps failing, and the disable after a
+ * 410 Gone.
+ */
 @Injectable()
-export class EndpointHealthService {
-  private readonly logger = new Logger(EndpointHealthService.name);
+export class EndpointStateService {
+  private readonly logger = new Logger(EndpointStateService.name);
+  /** The shared per-endpoint limit and circuit breaker (Redis). */
+  readonly guard: EndpointGuard;
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(REDIS) redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.guard = new EndpointGuard(redis, {
+      prefix: config.redis.prefix,
+      concurrency: config.delivery.endpointConcurrency,
+      failureThreshold: config.delivery.breakerThreshold,
+      cooldownMs: config.delivery.breakerCooldownMs,
+    });
+  }
+
+  /** The breaker as every worker sees it. */
+  breakerState(clientId: string) {
+    return this.guard.breakerState(clientId);
+  }
+
+  /** A 410 Gone: the endpoint is disabled (sign-in still works) until an operator enables it. */
+  async disableGone(clientId: string, reason: string): Promise<void> {
+    const [, affected] = (await this.db.query(
+      `UPDATE clients SET endpoint_status = 'disabled', endpoint_status_reason = $2, endpoint_status_changed_at = now()
+        WHERE client_id = $1 AND endpoint_status = 'active'`,
+      [clientId, reason],
+    )) as [unknown, number];
+    if (affected) this.logger.warn({ clientId, reason }, 'back-channel endpoint disabled');
+  }
 
   async health(clientId: string): Promise<EndpointHealth> {
     const [client]: { endpoint_status: string; endpoint_status_reason: string | null }[] = await this.db.query(
@@ -88,34 +125,6 @@ export class EndpointHealthService {
       );
     }
     return rows.map((r) => r.client_id);
-  }
-
-  /**
-   * Retention: deletes delivered deliveries (their attempts go with them) older than `days`, and
-   * events left without deliveries, in small batches so no lock is held for long.
-   */
-  async pruneDelivered(days: number, batch = 1000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const [, deleted] = (await this.db.query(
-        `DELETE FROM deliveries WHERE id IN (
-           SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < now() - make_interval(days => $1) LIMIT $2)`,
-        [days, batch],
-      )) as [unknown, number];
-      total += deleted;
-      if (deleted < batch) break;
-    }
-    for (;;) {
-      const [, deleted] = (await this.db.query(
-        `DELETE FROM logout_events WHERE id IN (
-           SELECT e.id FROM logout_events e WHERE e.created_at < now() - make_interval(days => $1)
-              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2)`,
-        [days, batch],
-      )) as [unknown, number];
-      if (deleted < batch) break;
-    }
-    if (total) this.logger.log(`pruned ${total} delivered deliveries older than ${days} days`);
-    return total;
   }
 
   /** Disables or enables the endpoint (sign-in is unaffected); the reason is kept and logged. */

@@ -1,0 +1,117 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@slo/config';
+import { AppError } from '@slo/observability';
+import { deliveryJobId, fanoutJobId, QueueName } from '@slo/queue';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { DeliveryQueue } from './delivery-queue';
+
+const BATCH = 500;
+const LIVE = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
+/** Most deliveries one recover request may reopen (as for a bulk retry batch). */
+export const MAX_RECOVER_DELIVERIES = 10_000;
+
+interface OpenRow {
+  id: string;
+  event_id: string;
+  client_id: string;
+  attempts: number;
+  next_attempt_at: Date;
+}
+
+/**
+ * The outbox relay: finds deliveries PostgreSQL says are due (or whose claim lapsed: a worker
+ * died mid-send) but that have no live job in the queue — a crash between commit and enqueue, a
+ * Redis restart without persistence, a FLUSHALL — and enqueues them again: deliveries never
+ * attempted through their event's fan-out job (one per event), the others through a delivery job
+ * for their next attempt. Job ids are derived from the event and the attempt, so work that is in
+ * the queue after all is not duplicated. Also reopens deliveries for an operator's recover.
+ */
+@Injectable()
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectQueue(QueueName.Delivery) private readonly jobs: Queue,
+    private readonly queue: DeliveryQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** One pass; returns how many deliveries were enqueued again (through their event or their own job). */
+  async relay(): Promise<number> {
+    const graceSeconds = this.config.delivery.relayIntervalSeconds;
+    let requeued = 0;
+    let after: { at: Date; id: string } = { at: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
+    for (;;) {
+      // Served by the partial index on open deliveries (deliveries_open_due_idx): delivered history is never scanned.
+      const rows: OpenRow[] = await this.db.query(
+        `SELECT id, event_id, client_id, attempts, next_attempt_at FROM deliveries
+          WHERE status IN ('pending', 'delivering', 'retrying')
+            AND next_attempt_at < now() - make_interval(secs => $3)
+            AND (status <> 'delivering' OR lease_until < now())
+            AND (next_attempt_at, id) > ($1::timestamptz, $2::uuid)
+          ORDER BY next_attempt_at, id LIMIT $4`,
+        [after.at, after.id, graceSeconds, BATCH],
+      );
+      if (!rows.length) break;
+      const last = rows[rows.length - 1];
+      after = { at: last.next_attempt_at, id: last.id };
+      requeued += await this.requeue(rows);
+      if (rows.length < BATCH) break;
+    }
+    if (requeued) this.logger.warn({ requeued }, 're-enqueued deliveries missing from the queue');
+    return requeued;
+  }
+
+  /**
+   * Recover: every delivery to `clientId` created in [since, until) that did not succeed (rejected,
+   * dead, skipped) is opened again and queued; returns how many. Capped like a bulk retry batch.
+   */
+  async reopenForClient(clientId: string, since: Date, until: Date): Promise<number> {
+    const rows = await this.db.transaction(async (tx) => {
+      const [{ n }]: { n: number }[] = await tx.query(
+        `SELECT count(*)::int AS n FROM deliveries
+          WHERE client_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('rejected', 'dead', 'skipped')`,
+        [clientId, since, until],
+      );
+      if (n > MAX_RECOVER_DELIVERIES) {
+        throw AppError.validation('since', `${n} deliveries match, more than ${MAX_RECOVER_DELIVERIES}; narrow the window`);
+      }
+      const [updated] = (await tx.query(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL, updated_at = now()
+          WHERE client_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('rejected', 'dead', 'skipped')
+          RETURNING id, client_id, attempts`,
+        [clientId, since, until],
+      )) as [{ id: string; client_id: string; attempts: number }[], number];
+      return updated;
+    });
+    await this.queue.retry(rows.map((r) => ({ deliveryId: r.id, clientId: r.client_id, attempts: r.attempts, at: Date.now() })));
+    if (rows.length) this.logger.log({ clientId, count: rows.length }, 'reopened deliveries for recovery');
+    return rows.length;
+  }
+
+  private async requeue(rows: OpenRow[]): Promise<number> {
+    const states = await Promise.all(
+      rows.map(async (r) => {
+        const own = deliveryJobId(r.id, r.attempts);
+        const [event, delivery] = await Promise.all([this.jobs.getJobState(fanoutJobId(r.event_id)), this.jobs.getJobState(own)]);
+        // A finished or failed job of the same id would make the new enqueue a no-op.
+        if (delivery === 'failed' || delivery === 'completed') await this.jobs.remove(own);
+        if (r.attempts === 0 && (event === 'failed' || event === 'completed')) await this.jobs.remove(fanoutJobId(r.event_id));
+        return LIVE.includes(event) || LIVE.includes(delivery);
+      }),
+    );
+    const missing = rows.filter((_, i) => !states[i]);
+    const fresh = [...new Set(missing.filter((r) => r.attempts === 0).map((r) => r.event_id))];
+    await this.queue.fanout(fresh);
+    await this.queue.retry(
+      missing
+        .filter((r) => r.attempts > 0)
+        .map((r) => ({ deliveryId: r.id, clientId: r.client_id, attempts: r.attempts, at: Date.now() })),
+    );
+    return missing.length;
+  }
+}
