@@ -65,7 +65,8 @@ export class EndpointGate {
   ) {}
 
   async start(): Promise<void> {
-    await this.tick(true);
+    // Until Redis answers, this worker counts itself alone; the next heartbeat corrects it.
+    await this.tick(true).catch((err: unknown) => this.logger.warn({ err }, 'first endpoint gate heartbeat failed'));
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(
         () => void fn().catch((err: unknown) => this.logger.warn({ err }, 'endpoint gate upkeep failed')),
