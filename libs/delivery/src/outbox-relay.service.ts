@@ -10,6 +10,8 @@ import { DeliveryQueue } from './delivery-queue';
 
 const BATCH = 500;
 const LIVE = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
+/** A job that will still run (an active one may be a dead worker's). */
+const QUEUED = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
 /** Most deliveries one recover request may reopen (as for a bulk retry batch). */
 export const MAX_RECOVER_DELIVERIES = 10_000;
 
@@ -17,6 +19,7 @@ interface OpenRow {
   id: string;
   event_id: string;
   client_id: string;
+  status: string;
   attempts: number;
   next_attempt_at: Date;
 }
@@ -48,7 +51,7 @@ export class OutboxRelay {
     for (;;) {
       // Served by the partial index on open deliveries (deliveries_open_due_idx): delivered history is never scanned.
       const rows: OpenRow[] = await this.db.query(
-        `SELECT id, event_id, client_id, attempts, next_attempt_at FROM deliveries
+        `SELECT id, event_id, client_id, status, attempts, next_attempt_at FROM deliveries
           WHERE status IN ('pending', 'delivering', 'retrying')
             AND next_attempt_at < now() - make_interval(secs => $3)
             AND (status <> 'delivering' OR lease_until < now())
@@ -93,23 +96,34 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /**
+   * Never-attempted deliveries go back through their event's fan-out job; the others, and claims
+   * that lapsed (their worker died), get a delivery job for their next attempt. A fan-out job that
+   * is still active while its event's deliveries sit unclaimed past the grace period may belong to
+   * a worker that died (BullMQ notices the stall only later): those deliveries get delivery jobs
+   * too. Claims are atomic, so a delivery reached both ways is still sent once.
+   */
   private async requeue(rows: OpenRow[]): Promise<number> {
-    const states = await Promise.all(
-      rows.map(async (r) => {
+    const viaEvent = (r: OpenRow) => r.attempts === 0 && r.status === 'pending';
+    const plans = await Promise.all(
+      rows.map(async (r): Promise<'live' | 'event' | 'own'> => {
         const own = deliveryJobId(r.id, r.attempts);
-        const [event, delivery] = await Promise.all([this.jobs.getJobState(fanoutJobId(r.event_id)), this.jobs.getJobState(own)]);
+        const [event, delivery] = await Promise.all([
+          viaEvent(r) ? this.jobs.getJobState(fanoutJobId(r.event_id)) : 'unknown',
+          this.jobs.getJobState(own),
+        ]);
+        if (LIVE.includes(delivery) || QUEUED.includes(event)) return 'live';
         // A finished or failed job of the same id would make the new enqueue a no-op.
         if (delivery === 'failed' || delivery === 'completed') await this.jobs.remove(own);
-        if (r.attempts === 0 && (event === 'failed' || event === 'completed')) await this.jobs.remove(fanoutJobId(r.event_id));
-        return LIVE.includes(event) || LIVE.includes(delivery);
+        if (event === 'failed' || event === 'completed') await this.jobs.remove(fanoutJobId(r.event_id));
+        return viaEvent(r) && event !== 'active' ? 'event' : 'own';
       }),
     );
-    const missing = rows.filter((_, i) => !states[i]);
-    const fresh = [...new Set(missing.filter((r) => r.attempts === 0).map((r) => r.event_id))];
-    await this.queue.fanout(fresh);
+    const missing = rows.filter((_, i) => plans[i] !== 'live');
+    await this.queue.fanout([...new Set(rows.filter((_, i) => plans[i] === 'event').map((r) => r.event_id))]);
     await this.queue.retry(
-      missing
-        .filter((r) => r.attempts > 0)
+      rows
+        .filter((_, i) => plans[i] === 'own')
         .map((r) => ({ deliveryId: r.id, clientId: r.client_id, attempts: r.attempts, at: Date.now() })),
     );
     return missing.length;

@@ -12,7 +12,8 @@ export const DELIVERY_JOB_CONCURRENCY = 16;
  * start their sends), a delivery job per further attempt, and operators' manual attempts, whose
  * result the api waits for. Sends, their limits and their records live in DeliveryService.
  */
-@Processor(QueueName.Delivery, { concurrency: DELIVERY_JOB_CONCURRENCY })
+// Fan-out jobs are short: a dead worker's jobs are noticed within seconds (locks are renewed while a job runs).
+@Processor(QueueName.Delivery, { concurrency: DELIVERY_JOB_CONCURRENCY, lockDuration: 10_000, stalledInterval: 5_000 })
 export class DeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
