@@ -1,8 +1,7 @@
 import type { AddressPolicy } from '@slo/clients';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import { isIP } from 'node:net';
+import { Agent } from 'undici';
 
 export interface SendRequest {
   url: string;
@@ -36,94 +35,100 @@ export type Resolve = (
 ) => void;
 
 /**
- * The outbound HTTP client of the back channel: pooled keep-alive connections, one deadline for
- * connect + response + body, redirects never followed, the body read only up to a cap, and every
- * connection's resolved address checked against the address policy when it is made, so a name
- * that resolved to a public address at registration cannot later reach an internal host.
+ * The outbound HTTP client of the back channel, on undici (the HTTP client of Node's own fetch;
+ * about half the CPU per request of `node:http` on this path): pooled keep-alive connections, one
+ * deadline for connect + response + body, redirects never followed, the body read only up to a
+ * cap, and every connection's resolved address checked against the address policy when it is
+ * made, so a name that resolved to a public address at registration cannot later reach an
+ * internal host.
  */
 export class HttpSender {
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly dispatcher: Agent;
 
   constructor(
     private readonly policy: AddressPolicy,
     private readonly resolve: Resolve = dnsLookup as Resolve,
   ) {
+    // `lookup` reaches net.connect / tls.connect through undici's connector.
     const lookup = this.guardedLookup.bind(this);
-    const common = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 512, scheduling: 'lifo' as const, lookup };
-    this.agents = { http: new http.Agent(common), https: new https.Agent(common) };
-  }
-
-  send(req: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    return new Promise((resolve) => {
-      let settled = false;
-      // Set once the request exists; an early refusal settles before there is a timer.
-      const timer: { deadline?: NodeJS.Timeout } = {};
-      const finish = (r: SendResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer.deadline);
-        resolve(r);
-      };
-      const fail = (err: NodeJS.ErrnoException) =>
-        finish({ ok: false, errorClass: errorClassOf(err), message: err.message, durationMs: elapsed() });
-
-      let url: URL;
-      try {
-        url = new URL(req.url);
-      } catch {
-        return fail(Object.assign(new Error(`invalid URL ${req.url}`), { code: 'EINVALIDURL' }));
-      }
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      // IP literals never go through lookup: check them here.
-      if (isIP(host) && !this.policy.isAllowedAddress(host)) {
-        return fail(new BlockedAddressError(`${host} is not a public address`));
-      }
-      if (!isIP(host) && this.policy.isPrivateName(host)) {
-        return fail(new BlockedAddressError(`${host} is a private host name`));
-      }
-      const transport = url.protocol === 'https:' ? https : http;
-      const request = transport.request(url, {
-        method: 'POST',
-        agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
-        headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
-      });
-      timer.deadline = setTimeout(
-        () => request.destroy(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
-        req.timeoutMs,
-      );
-      request.on('error', fail);
-      request.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = () =>
-          finish({
-            ok: true,
-            statusCode: res.statusCode ?? 0,
-            retryAfter: headerValue(res.headers['retry-after']),
-            excerpt: Buffer.concat(chunks).toString('utf8').slice(0, EXCERPT_CHARS),
-            durationMs: elapsed(),
-          });
-        res.on('data', (chunk: Buffer) => {
-          if (size < READ_CAP_BYTES) chunks.push(chunk.subarray(0, READ_CAP_BYTES - size));
-          size += chunk.length;
-          if (size > READ_CAP_BYTES) {
-            // Enough read: drop the connection rather than drain an endless body.
-            res.destroy();
-            done();
-          }
-        });
-        res.on('end', done);
-        res.on('error', (err) => (size > READ_CAP_BYTES ? done() : fail(err)));
-      });
-      request.end(req.body);
+    this.dispatcher = new Agent({
+      connect: { lookup } as Agent.Options['connect'],
+      keepAliveTimeout: 30_000,
+      // Our own deadline covers the whole exchange; undici's per-phase timeouts stay out of the way.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
   }
 
+  async send(req: SendRequest): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const fail = (err: NodeJS.ErrnoException): SendResult => ({
+      ok: false,
+      errorClass: errorClassOf(err),
+      message: err.message,
+      durationMs: elapsed(),
+    });
+
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail(Object.assign(new Error(`invalid URL ${req.url}`), { code: 'EINVALIDURL' }));
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return fail(Object.assign(new Error(`invalid URL ${req.url}`), { code: 'EINVALIDURL' }));
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // IP literals never go through lookup: check them here.
+    if (isIP(host) && !this.policy.isAllowedAddress(host)) {
+      return fail(new BlockedAddressError(`${host} is not a public address`));
+    }
+    if (!isIP(host) && this.policy.isPrivateName(host)) {
+      return fail(new BlockedAddressError(`${host} is a private host name`));
+    }
+    const abort = new AbortController();
+    const deadline = setTimeout(
+      () => abort.abort(new DeadlineError(`no complete answer within ${req.timeoutMs} ms`)),
+      req.timeoutMs,
+    );
+    try {
+      const res = await this.dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: req.headers,
+        body: req.body,
+        signal: abort.signal,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (size < READ_CAP_BYTES) chunks.push(chunk.subarray(0, READ_CAP_BYTES - size));
+        size += chunk.length;
+        if (size > READ_CAP_BYTES) {
+          // Enough read: drop the connection rather than drain an endless body.
+          res.body.destroy();
+          break;
+        }
+      }
+      return {
+        ok: true,
+        statusCode: res.statusCode,
+        retryAfter: headerValue(res.headers['retry-after']),
+        excerpt: Buffer.concat(chunks).toString('utf8').slice(0, EXCERPT_CHARS),
+        durationMs: elapsed(),
+      };
+    } catch (err) {
+      if (abort.signal.aborted) return fail(abort.signal.reason as NodeJS.ErrnoException);
+      return fail(unwrap(err as NodeJS.ErrnoException));
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    void this.dispatcher.destroy().catch(() => undefined);
   }
 
   private guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
@@ -137,6 +142,15 @@ export class HttpSender {
       callback(null, address as string | LookupAddress[], family);
     });
   }
+}
+
+/** undici reports socket failures as its own errors with the system error as the cause. */
+function unwrap(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+  if (cause && typeof cause === 'object' && cause.code) return cause;
+  if (err.code === 'UND_ERR_SOCKET' || err.code === 'UND_ERR_CLOSED') return Object.assign(err, { code: 'ECONNRESET' });
+  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return Object.assign(err, { code: 'ETIMEDOUT' });
+  return err;
 }
 
 function headerValue(v: string | string[] | undefined): string | null {
