@@ -12,6 +12,8 @@ export interface ClaimedDelivery {
   attempts: number;
   trigger: LogoutTrigger;
   occurredAt: Date;
+  /** The client that asked for the logout, if any (its delivery goes first). */
+  initiatorClientId?: string | null;
   uri: string | null;
   format: DeliveryFormat;
   typ: LogoutTokenTyp;

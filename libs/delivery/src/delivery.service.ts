@@ -21,7 +21,7 @@ import { OutcomeRecorder } from './outcome-recorder';
 import type { RunResult } from './run-result';
 
 const RETURNING = `
-  RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at,
+  RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at, e.initiator_client_id,
             c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.id_token_signed_response_alg,
             c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc,
             CASE WHEN c.webhook_secret_previous_until > now() THEN c.webhook_secret_previous_enc END AS webhook_secret_previous_enc`;
@@ -58,6 +58,7 @@ interface ClaimRow {
   attempts: number;
   trigger: ClaimedDelivery['trigger'];
   occurred_at: Date;
+  initiator_client_id: string | null;
   backchannel_logout_uri: string | null;
   delivery_format: ClaimedDelivery['format'];
   logout_token_typ: ClaimedDelivery['typ'];
@@ -69,6 +70,8 @@ interface ClaimRow {
   webhook_secret_previous_enc: string | null;
 }
 
+/** Deliveries of one event started before the worker looks at its sockets again. */
+const HAND_OVER_CHUNK = 4;
 /** Deliveries one worker holds claimed at once, as a multiple of its send concurrency. */
 const IN_PROCESS_FACTOR = 16;
 
@@ -168,7 +171,14 @@ export class DeliveryService implements OnModuleDestroy {
   async runEvent(eventId: string): Promise<number> {
     await this.room();
     const rows = await this.claim('delivery_claim_event', EVENT_CLAIM_SQL, [eventId]);
-    for (const d of rows) this.handOver(d);
+    // The application that asked for the logout (where a redirect sends the user back) goes first.
+    rows.sort((a, b) => Number(b.clientId === b.initiatorClientId) - Number(a.clientId === a.initiatorClientId));
+    // Handed over a few at a time, letting I/O run in between: the first requests leave (and their
+    // answers are read) while the rest are still being signed.
+    for (let i = 0; i < rows.length; i += HAND_OVER_CHUNK) {
+      if (i > 0) await new Promise<void>((r) => setImmediate(r));
+      for (const d of rows.slice(i, i + HAND_OVER_CHUNK)) this.handOver(d);
+    }
     return rows.length;
   }
 
@@ -288,20 +298,25 @@ export class DeliveryService implements OnModuleDestroy {
     const errorClass = describeFailure(result);
     this.metrics.attempts.inc({ outcome: next.outcome });
     this.metrics.attemptDuration.observe({ outcome: next.outcome }, result.durationMs / 1000);
-    await this.recorder.record({
-      attemptId: uuidv7(),
-      deliveryId: d.id,
-      number,
-      trigger,
-      startedAt,
-      durationMs: result.durationMs,
-      statusCode: result.ok ? result.statusCode : null,
-      errorClass,
-      outcome: next.outcome,
-      excerpt: result.ok ? result.excerpt || null : result.message.slice(0, 1024),
-      status: next.status,
-      nextAt: next.nextAt === null ? null : new Date(next.nextAt),
-    });
+    // The initiator's outcome is written at once: a logout redirect may be waiting for it.
+    const urgent = d.clientId === d.initiatorClientId;
+    await this.recorder.record(
+      {
+        attemptId: uuidv7(),
+        deliveryId: d.id,
+        number,
+        trigger,
+        startedAt,
+        durationMs: result.durationMs,
+        statusCode: result.ok ? result.statusCode : null,
+        errorClass,
+        outcome: next.outcome,
+        excerpt: result.ok ? result.excerpt || null : result.message.slice(0, 1024),
+        status: next.status,
+        nextAt: next.nextAt === null ? null : new Date(next.nextAt),
+      },
+      urgent,
+    );
     if (next.disableEndpoint) {
       await this.endpoints.disableGone(d.clientId, `the endpoint answered 410 Gone to delivery ${d.id}`);
     }
@@ -333,6 +348,7 @@ export class DeliveryService implements OnModuleDestroy {
       attempts: r.attempts,
       trigger: r.trigger,
       occurredAt: r.occurred_at,
+      initiatorClientId: r.initiator_client_id,
       uri: r.backchannel_logout_uri,
       format: r.delivery_format,
       typ: r.logout_token_typ,

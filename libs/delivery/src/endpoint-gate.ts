@@ -18,8 +18,12 @@ export interface EndpointGateSettings {
 /** How often the shared list of failing endpoints is read (the breaker view is at most this old). */
 const FAILING_REFRESH_MS = 100;
 const HEARTBEAT_MS = 2_000;
-/** An endpoint unused this long gives its slots back. */
-const IDLE_RELEASE_MS = 5_000;
+/**
+ * An endpoint unused this long gives its slots back. Held slots are only this worker's share (the
+ * shares of all workers never exceed the limit), so keeping them costs no other worker anything
+ * and spares the next logout a Redis round trip per endpoint.
+ */
+const IDLE_RELEASE_MS = 120_000;
 /** Backoff of a worker that could not get slots (others hold them): doubles up to the maximum. */
 const SLOT_RETRY_MIN_MS = 100;
 const SLOT_RETRY_MAX_MS = 2_000;
@@ -41,6 +45,7 @@ interface Endpoint {
   asking: boolean;
   retryAt: number;
   retryMs: number;
+  renewedAt: number;
 }
 
 /**
@@ -149,7 +154,7 @@ export class EndpointGate {
   private endpoint(clientId: string): Endpoint {
     let e = this.endpoints.get(clientId);
     if (!e) {
-      e = { clientId, held: 0, inUse: 0, waiters: [], lastUsed: Date.now(), asking: false, retryAt: 0, retryMs: 0 };
+      e = { clientId, held: 0, inUse: 0, waiters: [], lastUsed: Date.now(), asking: false, retryAt: 0, retryMs: 0, renewedAt: 0 };
       this.endpoints.set(clientId, e);
     }
     return e;
@@ -185,6 +190,7 @@ export class EndpointGate {
         (held) => {
           const grew = held > e.held;
           e.held = held;
+          e.renewedAt = Date.now();
           if (grew || held >= this.share) e.retryMs = 0;
           else {
             e.retryMs = Math.min(Math.max(e.retryMs * 2, SLOT_RETRY_MIN_MS), SLOT_RETRY_MAX_MS);
@@ -229,8 +235,10 @@ export class EndpointGate {
       }
       const idle = e.inUse === 0 && !e.waiters.length && now - e.lastUsed > IDLE_RELEASE_MS;
       const want = idle ? 0 : this.share;
-      // Renews the lease of the held slots (or shrinks to the share when more workers joined).
+      // Renews the lease of the held slots a third of the way through it (or shrinks to the share when more workers joined).
+      if (!idle && want === e.held && now - e.renewedAt < this.s.slotLeaseMs / 3) continue;
       e.held = await this.guard.holdSlots(e.clientId, this.s.owner, want, this.s.slotLeaseMs);
+      e.renewedAt = now;
       if (idle) this.endpoints.delete(e.clientId);
       else this.drain(e);
     }

@@ -113,9 +113,12 @@ export class OutboxRelay {
           this.jobs.getJobState(own),
         ]);
         if (LIVE.includes(delivery) || QUEUED.includes(event)) return 'live';
-        // A finished or failed job of the same id would make the new enqueue a no-op.
-        if (delivery === 'failed' || delivery === 'completed') await this.jobs.remove(own);
-        if (event === 'failed' || event === 'completed') await this.jobs.remove(fanoutJobId(r.event_id));
+        // A finished or failed job of the same id would make the new enqueue a no-op; so would a job
+        // key left in no list (seen after a wipe of Redis raced with a job move): remove those first.
+        if (['failed', 'completed', 'unknown'].includes(delivery)) await this.jobs.remove(own).catch(() => undefined);
+        if (viaEvent(r) && ['failed', 'completed', 'unknown'].includes(event)) {
+          await this.jobs.remove(fanoutJobId(r.event_id)).catch(() => undefined);
+        }
         return viaEvent(r) && event !== 'active' ? 'event' : 'own';
       }),
     );

@@ -104,8 +104,9 @@ export class OutcomeRecorder {
     private readonly s: RecorderSettings,
   ) {}
 
-  record(row: AttemptRecord): Promise<void> {
-    return this.add(this.attempts, row);
+  /** `urgent`: written without waiting for the batch to fill (someone waits for this one). */
+  record(row: AttemptRecord, urgent = false): Promise<void> {
+    return this.add(this.attempts, row, urgent);
   }
 
   release(row: ReleaseRecord): Promise<void> {
@@ -124,10 +125,10 @@ export class OutcomeRecorder {
     }
   }
 
-  private add<T>(queue: Entry<T>[], row: T): Promise<void> {
+  private add<T>(queue: Entry<T>[], row: T, urgent = false): Promise<void> {
     return new Promise<void>((done, fail) => {
       queue.push({ row, done, fail });
-      if (this.attempts.length + this.releases.length >= this.s.maxRows) this.flushSoon(0);
+      if (urgent || this.attempts.length + this.releases.length >= this.s.maxRows) this.flushSoon(0);
       else this.flushSoon(this.s.maxDelayMs);
     });
   }
