@@ -38,7 +38,10 @@ export class DeliveryQueue implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryQueue.name);
   private events: QueueEvents | null = null;
 
-  constructor(@InjectQueue(QueueName.Delivery) private readonly queue: Queue) {}
+  constructor(@InjectQueue(QueueName.Delivery) private readonly queue: Queue) {
+    // Each operator's retry that waits for its result listens for the queue closing meanwhile.
+    queue.setMaxListeners(Math.max(queue.getMaxListeners(), 256));
+  }
 
   async onModuleDestroy(): Promise<void> {
     await this.events?.close();
