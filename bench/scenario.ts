@@ -233,7 +233,7 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
 
     const latencies: number[] = [];
     const csv = ['client,sub,accepted_ms,receipt_ms,latency_ms'];
-    for (const [key, at] of receivers.receipts) {
+    for (const [key, { first: at }] of receivers.receipts) {
       const [clientId, sub] = key.split(' ');
       if (clientId === EXTRA_CLIENT || !accepted.has(sub)) continue;
       latencies.push(at - accepted.get(sub)!);

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { pad } from '../drive';
+import { ReceiverPool } from '../receivers';
 import { createDatabase, dropDatabase, purgeRedis, scenarioEnv, startEmitter, type Emitter } from '../stack';
 import { cleanupMark, onCleanup, unwind } from './cleanup';
 import { EventLog, type EventRecord } from './emit';
 import type { DrillName, DrillOptions } from './options';
-import { DrillReceivers } from './receivers';
 import { PrivatePostgres, PrivateRedis } from './servers';
 import { WorkerLog, WorkerSupervisor } from './worker';
 
@@ -26,7 +26,7 @@ export interface Harness {
   opts: DrillOptions;
   log: (m: string) => void;
   events: EventLog;
-  receivers: DrillReceivers;
+  receivers: ReceiverPool;
   workers: WorkerSupervisor;
   clients: string[];
   /** Start of emission (epoch ms) and the drill's time limit. */
@@ -223,7 +223,7 @@ export async function runDrill(spec: DrillSpec, base: AppConfig, opts: DrillOpti
     pass: false,
   };
   let events: EventLog | null = null;
-  let receivers: DrillReceivers | null = null;
+  let receivers: ReceiverPool | null = null;
   let workers: WorkerSupervisor | null = null;
   let dbUrl = '';
   try {
@@ -249,7 +249,10 @@ export async function runDrill(spec: DrillSpec, base: AppConfig, opts: DrillOpti
     if (!redis) onCleanup('Redis keys', () => purgeRedis(s.config.redis.url, s.prefix));
     await createDatabase(s);
 
-    receivers = await DrillReceivers.start(opts.receivers);
+    const pool = new ReceiverPool();
+    receivers = pool;
+    onCleanup('receivers', () => pool.close());
+    await pool.listen(opts.receivers);
     const emitter: Emitter = await startEmitter(s.config);
     onCleanup('emitter', () => emitter.close());
     await emitter.keys.ensureActiveKeys();
@@ -270,7 +273,7 @@ export async function runDrill(spec: DrillSpec, base: AppConfig, opts: DrillOpti
     // Warm-up: the whole path works before any fault (and JIT, pools, key cache are warm).
     const warm = new EventLog(emitter.logout, `${spec.name}-warmup`, clients);
     await warm.burst(2, 1);
-    const warmKeys = warm.accepted.flatMap((e) => clients.map((c) => DrillReceivers.key(c, e.sub)));
+    const warmKeys = warm.accepted.flatMap((e) => clients.map((c) => ReceiverPool.key(c, e.sub)));
     const r = receivers;
     if (warm.refused.length || !(await waitUntil(() => warmKeys.every((k) => r.receipts.has(k)), Date.now() + 60_000))) {
       throw new Error(`the warm-up did not get through (${warm.refused[0]?.error ?? 'deliveries missing after 60 s'})`);
@@ -308,7 +311,7 @@ export async function runDrill(spec: DrillSpec, base: AppConfig, opts: DrillOpti
     // Done when every accepted event reached every client and PostgreSQL has nothing open (late duplicates counted).
     const ev = events;
     const missing = () =>
-      ev.accepted.reduce((n, e) => n + clients.filter((c) => !r.receipts.has(DrillReceivers.key(c, e.sub))).length, 0);
+      ev.accepted.reduce((n, e) => n + clients.filter((c) => !r.receipts.has(ReceiverPool.key(c, e.sub))).length, 0);
     let lastReport = 0;
     let statusFailures = 0;
     for (;;) {
@@ -363,7 +366,7 @@ export async function runDrill(spec: DrillSpec, base: AppConfig, opts: DrillOpti
   return result;
 }
 
-function summarise(result: DrillResult, events: EventLog, receivers: DrillReceivers, spec: DrillSpec): void {
+function summarise(result: DrillResult, events: EventLog, receivers: ReceiverPool, spec: DrillSpec): void {
   const clients = events.targets;
   const accepted = events.accepted;
   const faultEnd = result.fault?.end ?? NaN;
@@ -377,7 +380,7 @@ function summarise(result: DrillResult, events: EventLog, receivers: DrillReceiv
   const after: number[] = [];
   for (const e of accepted) {
     for (const c of clients) {
-      const got = receivers.receipts.get(DrillReceivers.key(c, e.sub));
+      const got = receivers.receipts.get(ReceiverPool.key(c, e.sub));
       if (!got) continue;
       result.received++;
       last = Math.max(last, got.first);
@@ -389,7 +392,7 @@ function summarise(result: DrillResult, events: EventLog, receivers: DrillReceiv
   result.lost = result.expected - result.received;
   for (const e of events.events) {
     for (const c of clients) {
-      const got = receivers.receipts.get(DrillReceivers.key(c, e.sub));
+      const got = receivers.receipts.get(ReceiverPool.key(c, e.sub));
       if (!got) continue;
       result.duplicates += got.count - 1;
       if (e.refusedAt !== undefined) result.refusedDelivered++;

@@ -1,6 +1,40 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { HttpSession } from '@slo/testing';
-import type { Expected, NotifyReceivers } from './receivers';
+import { ReceiverPool } from '../receivers';
+
+/** One back-channel notification the bench waits for: this client, told about this session. */
+export interface Expected {
+  clientId: string;
+  sid: string;
+}
+
+/** What a wait for one logout's notifications saw. */
+export interface Arrivals {
+  /** clientId → arrival time (performance.now() of this process) of its first POST for the sid. */
+  at: Map<string, number>;
+  /** The clients that were still not told when the deadline passed. */
+  missing: string[];
+}
+
+/**
+ * The loopback back-channel endpoints of a cell (bench/receivers.ts): receipts keyed by
+ * (client, sid), timed with performance.now(), the clock the logout requests are timed with.
+ */
+export function startReceivers(count: number): Promise<ReceiverPool> {
+  return ReceiverPool.start(count, { claim: 'sid', clock: () => performance.now() });
+}
+
+/** Waits until every expected notification arrived, or until `deadline` (performance.now() time). */
+export async function waitForArrivals(receivers: ReceiverPool, expected: Expected[], deadline: number): Promise<Arrivals> {
+  const keyOf = (e: Expected) => ReceiverPool.key(e.clientId, e.sid);
+  const missing = new Set(await receivers.waitFor(expected.map(keyOf), deadline));
+  const at = new Map<string, number>();
+  for (const e of expected) {
+    const r = receivers.receipts.get(keyOf(e));
+    if (r) at.set(e.clientId, r.first);
+  }
+  return { at, missing: expected.filter((e) => missing.has(keyOf(e))).map((e) => e.clientId) };
+}
 
 export type Impl = 'ours' | 'peer';
 /** ours: LOGOUT_REDIRECT_WAIT_MS=0 (`off`) or unset (`default`); the peer always notifies inside the request. */
@@ -76,7 +110,7 @@ export function claimsOf(jwt: string): Record<string, unknown> {
 export async function timeLogout(
   send: () => Promise<Response>,
   expectedLocation: string,
-  receivers: NotifyReceivers,
+  receivers: ReceiverPool,
   expected: Expected[],
   deadlineMs: number,
 ): Promise<LogoutSample> {
@@ -88,7 +122,7 @@ export async function timeLogout(
   let answerProblem: string | undefined;
   if (res.status !== 303) answerProblem = `status ${res.status}`;
   else if (!location || new URL(location).href !== new URL(expectedLocation).href) answerProblem = `location ${location}`;
-  const arrivals = await receivers.waitFor(expected, t0 + deadlineMs);
+  const arrivals = await waitForArrivals(receivers, expected, t0 + deadlineMs);
   const last = arrivals.missing.length ? Infinity : Math.max(...arrivals.at.values()) - t0;
   const returning = expected[0] ? arrivals.at.get(expected[0].clientId) : undefined;
   return {

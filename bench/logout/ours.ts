@@ -9,10 +9,19 @@ import { HttpSession, signIn, type TestClient } from '@slo/testing';
 import { cpuBetween, sampleCpu, type CpuSample } from '../cpu';
 import { DeadEndpoint } from '../receivers';
 import { createDatabase, dropDatabase, freePort, purgeRedis, scenarioEnv, spawnApp, waitReady, Workers } from '../stack';
-import { CellResult, CellSpec, clientIds, HANGING_CLIENT, redirectUriOf, runLogouts, timeLogout } from './cell';
+import {
+  CellResult,
+  CellSpec,
+  clientIds,
+  HANGING_CLIENT,
+  redirectUriOf,
+  runLogouts,
+  startReceivers,
+  timeLogout,
+  type Expected,
+} from './cell';
 import { Cleanups, stopProcess } from './cleanup';
 import type { LogoutOptions } from './options';
-import { NotifyReceivers, type Expected } from './receivers';
 
 const USER = { email: 'bench-logout@example.com', password: 'bench logout password' };
 
@@ -51,7 +60,7 @@ export async function runOursCell(
   cleanups.add('drop database', () => dropDatabase(s));
   cleanups.add('purge redis', () => purgeRedis(s.config.redis.url, s.prefix));
   await createDatabase(s);
-  const receivers = await NotifyReceivers.start(opts.receivers);
+  const receivers = await startReceivers(opts.receivers);
   cleanups.add('receivers', () => receivers.close());
   const dead = spec.hanging ? await DeadEndpoint.start() : null;
   if (dead) cleanups.add('hanging endpoint', () => dead.close());

@@ -17,12 +17,13 @@ import {
   postLogoutUriOf,
   redirectUriOf,
   runLogouts,
+  startReceivers,
   timeLogout,
+  type Expected,
 } from './cell';
 import { Cleanups, stopProcess } from './cleanup';
 import type { LogoutOptions } from './options';
 import type { PeerMessage, PeerStart, PeerStats } from './peer';
-import { NotifyReceivers, type Expected } from './receivers';
 
 interface PeerClient {
   client_id: string;
@@ -103,7 +104,7 @@ export async function runPeerCell(
   cleanups: Cleanups,
   log: (msg: string) => void,
 ): Promise<CellResult> {
-  const receivers = await NotifyReceivers.start(opts.receivers);
+  const receivers = await startReceivers(opts.receivers);
   cleanups.add('receivers', () => receivers.close());
   const dead = spec.hanging ? await DeadEndpoint.start() : null;
   if (dead) cleanups.add('hanging endpoint', () => dead.close());
