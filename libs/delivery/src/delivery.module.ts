@@ -23,6 +23,16 @@ import { RetryBatchService } from './retry-batch.service';
 })
 export class DeliveryQueueModule {}
 
+const DELIVERY_PROVIDERS = [
+  DeliveryService,
+  RetryBatchService,
+  DeliveryMetrics,
+  DeliveryQueries,
+  EndpointStateService,
+  OutboxRelay,
+  DeliveryRetention,
+];
+
 /**
  * The delivery record and its operations (api and worker): read side, endpoint state, recover and
  * the relay, bulk retries, retention, metrics; and the sending engine, which only the worker starts.
@@ -30,24 +40,7 @@ export class DeliveryQueueModule {}
  */
 @Module({
   imports: [KeysModule, DeliveryQueueModule, QueueModule.register(QueueName.RetryBatch, QueueName.Delivery)],
-  providers: [
-    DeliveryService,
-    RetryBatchService,
-    DeliveryMetrics,
-    DeliveryQueries,
-    EndpointStateService,
-    OutboxRelay,
-    DeliveryRetention,
-  ],
-  exports: [
-    DeliveryQueueModule,
-    DeliveryService,
-    RetryBatchService,
-    DeliveryMetrics,
-    DeliveryQueries,
-    EndpointStateService,
-    OutboxRelay,
-    DeliveryRetention,
-  ],
+  providers: DELIVERY_PROVIDERS,
+  exports: [DeliveryQueueModule, ...DELIVERY_PROVIDERS],
 })
 export class DeliveryModule {}

@@ -110,7 +110,7 @@ export class DeliveryService implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly sender: HttpSender;
   private readonly minter: LogoutTokenMinter;
-  readonly guard: EndpointGuard;
+  private readonly guard: EndpointGuard;
   private gate: EndpointGate | null = null;
   private recorder: OutcomeRecorder;
   private readonly sendSlots: Slots;
@@ -204,11 +204,6 @@ export class DeliveryService implements OnModuleDestroy {
     } finally {
       this.settled();
     }
-  }
-
-  /** Sends and deliveries this process holds, for tests and metrics. */
-  stats(): { inProcess: number; gate: ReturnType<EndpointGate['stats']> | null } {
-    return { inProcess: this.inProcess, gate: this.gate?.stats() ?? null };
   }
 
   private async claim(name: string, sql: string, params: unknown[]): Promise<ClaimedDelivery[]> {

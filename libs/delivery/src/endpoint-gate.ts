@@ -140,17 +140,6 @@ export class EndpointGate {
     }
   }
 
-  /** Waiting sends and slots in use, for metrics and tests. */
-  stats(): { endpoints: number; inUse: number; waiting: number } {
-    let inUse = 0;
-    let waiting = 0;
-    for (const e of this.endpoints.values()) {
-      inUse += e.inUse;
-      waiting += e.waiters.length;
-    }
-    return { endpoints: this.endpoints.size, inUse, waiting };
-  }
-
   private endpoint(clientId: string): Endpoint {
     let e = this.endpoints.get(clientId);
     if (!e) {
