@@ -1,3 +1,4 @@
+import { addEnv, nameValue, UsageError } from './cli-args';
 /** Command-line settings of the fan-out benchmark: `npm run bench:fanout -- --clients=100 --events=50`. */
 export interface BenchOptions {
   /** Healthy receiving clients, each with its own back-channel URI. */
@@ -127,19 +128,14 @@ The last line printed is
 (one line; na for a figure whose scenario did not run), after a PASS/FAIL line per requirement.
 Exit code 1 when a requirement fails or a scenario does not complete.`;
 
-/** A bad command line: printed without a stack. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = { ...DEFAULTS, scenarios: [...DEFAULTS.scenarios], env: {} };
   for (const arg of argv) {
-    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
-    if (!m) throw new UsageError(`unrecognised argument ${arg}\n${USAGE}`);
-    const [, name, value] = m;
+    const [name, value] = nameValue(arg, USAGE);
     if (name === 'env') {
-      const m2 = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value);
-      if (!m2) throw new UsageError('--env takes NAME=value');
-      opts.env[m2[1]] = m2[2];
+      addEnv(opts.env, value);
       continue;
     }
     if (name === 'cpu-prof' || name === 'latency-csv') {

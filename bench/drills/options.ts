@@ -1,3 +1,4 @@
+import { addEnv, nameValue, UsageError } from '../cli-args';
 /** Command-line settings of the failure drills: `npm run bench:drills -- --drills=kill9 --clients=20`. */
 export const DRILLS = ['kill9', 'redis-wipe', 'pg-restart', 'redis-outage'] as const;
 export type DrillName = (typeof DRILLS)[number];
@@ -103,19 +104,14 @@ Failure drills for the durable delivery pipeline; each one loses nothing or fail
   --env=NAME=value          one more worker setting (repeatable), e.g. --env=DELIVERY_CONCURRENCY=32
 Exits 1 if a drill loses a delivery, kill9's duplicates exceed 1 %, or a drill cannot run.`;
 
-/** A bad command line: printed without a stack. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseOptions(argv: string[]): DrillOptions {
   const opts: DrillOptions = { ...DEFAULTS, drills: [...DEFAULTS.drills], env: {} };
   for (const arg of argv) {
-    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
-    if (!m) throw new UsageError(`unrecognised argument ${arg}\n${USAGE}`);
-    const [, name, value] = m;
+    const [name, value] = nameValue(arg, USAGE);
     if (name === 'env') {
-      const m2 = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value);
-      if (!m2) throw new UsageError('--env takes NAME=value');
-      opts.env[m2[1]] = m2[2];
+      addEnv(opts.env, value);
       continue;
     }
     if (name === 'logs') {
