@@ -7,6 +7,8 @@ import { DeliveryModule } from '@slo/delivery';
 import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
+import { RateLimitModule } from '@slo/ratelimit';
+import { BearerFailureLimitGuard } from './auth/bearer-failure-limit.guard';
 import { ServerTokenGuard } from './auth/server-token.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
@@ -30,6 +32,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     LogoutModule,
     DeliveryModule,
     KeysModule,
+    RateLimitModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
   controllers: [
@@ -42,6 +45,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     RetriesController,
     KeysController,
   ],
-  providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
+  // The global guard is ServerTokenGuard behind the limit on failed bearer authentication.
+  providers: [TokenVerifier, ServerTokenGuard, { provide: APP_GUARD, useClass: BearerFailureLimitGuard }],
 })
 export class ApiModule {}

@@ -5,6 +5,7 @@ import { INestApplication } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { ClientsService, verifyClientSecret } from '@slo/clients';
 import { QueueName } from '@slo/queue';
+import { RateLimits, sendTooManyRequests } from '@slo/ratelimit';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -23,10 +24,12 @@ export function mountQueueDashboard(app: INestApplication): void {
   );
   createBullBoard({ queues, serverAdapter });
   const clients = app.get(ClientsService, { strict: false });
-  app.use(QUEUE_DASHBOARD_PATH, adminBasicAuth(clients), serverAdapter.getRouter());
+  const limits = app.get(RateLimits, { strict: false });
+  app.use(QUEUE_DASHBOARD_PATH, adminBasicAuth(clients, limits), serverAdapter.getRouter());
 }
 
-function adminBasicAuth(clients: ClientsService) {
+/** Wrong secrets count per client_id in the limiter the token endpoint uses (429 with Retry-After past it). */
+function adminBasicAuth(clients: ClientsService, limits: RateLimits) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const refuse = (status: number, error: string, message: string) => {
       if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="SLO Coordinator queues", charset="UTF-8"');
@@ -39,8 +42,12 @@ function adminBasicAuth(clients: ClientsService) {
     const [clientId, secret] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
     clients
       .findActive(decodeURIComponent(clientId))
-      .then((client) => {
+      .then(async (client) => {
+        const locked = client && (await limits.clientAuth.check(client.clientId));
+        if (locked) return sendTooManyRequests(res, locked);
         if (!client || !verifyClientSecret(client.secretHash ?? undefined, decodeURIComponent(secret))) {
+          const nowLocked = client && (await limits.clientAuth.fail(client.clientId));
+          if (nowLocked) return sendTooManyRequests(res, nowLocked);
           return refuse(401, 'unauthenticated', 'unknown client or wrong secret');
         }
         if (!client.serverScopes.includes('admin'))

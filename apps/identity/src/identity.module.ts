@@ -6,6 +6,7 @@ import { KeysModule } from '@slo/keys';
 import { HealthModule, LoggingModule } from '@slo/observability';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
+import { RateLimitModule } from '@slo/ratelimit';
 import { InteractionController } from './interaction/interaction.controller';
 import { ApiLogoutController } from './logout/api-logout.controller';
 import { BrowserSessionController } from './logout/browser-session.controller';
@@ -13,6 +14,7 @@ import { EndSessionHook } from './logout/end-session.hook';
 import { IdentityLogoutService } from './logout/identity-logout.service';
 import { RedirectLogoutController } from './logout/redirect-logout.controller';
 import { LogoutTokens } from './logout/user-tokens';
+import { ClientAuthLimitHook } from './oidc/client-auth-limit.hook';
 import { KeyReloader } from './oidc/key-reloader';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
@@ -30,9 +32,18 @@ import { SdkController } from './sdk/sdk.controller';
     KeysModule,
     QueueModule.forRoot([]),
     LogoutModule,
+    RateLimitModule,
   ],
   controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController, SdkController],
-  providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook, KeyReloader, SdkAssets],
+  providers: [
+    oidcProviderFactory,
+    IdentityLogoutService,
+    LogoutTokens,
+    EndSessionHook,
+    KeyReloader,
+    SdkAssets,
+    ClientAuthLimitHook,
+  ],
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -210,6 +210,61 @@ export const ENV_VARS = {
     default: '30',
     parse: int(1, 3600),
   },
+  LOGIN_MAX_CONSECUTIVE_FAILURES: {
+    description:
+      'wrong passwords for one e-mail address from one client IP before that pair is locked out (a successful sign-in resets the count)',
+    default: '5',
+    parse: int(1, 1000),
+  },
+  LOGIN_LOCKOUT_SECONDS: {
+    description:
+      'first lockout of an e-mail address from one client IP; each further lockout within LOGIN_FAILURE_WINDOW_SECONDS doubles it',
+    default: '60',
+    parse: int(1, 86400),
+  },
+  LOGIN_LOCKOUT_MAX_SECONDS: {
+    description: 'longest lockout of an e-mail address from one client IP (the doubling stops here)',
+    default: '3600',
+    parse: int(1, 30 * 86400),
+  },
+  LOGIN_FAILURE_WINDOW_SECONDS: {
+    description: 'how long failed sign-ins and lockouts of an e-mail address from one client IP are remembered',
+    default: '86400',
+    parse: int(60, 365 * 86400),
+  },
+  LOGIN_MAX_FAILURES_PER_IP_PER_DAY: {
+    description:
+      'wrong sign-ins from one client IP in a day, whatever the e-mail addresses; then that IP may not sign in for a day',
+    default: '100',
+    parse: int(1, 1000000),
+  },
+  CLIENT_AUTH_MAX_FAILURES: {
+    description:
+      'failed client authentications (wrong secret at /token or the queue dashboard) of one client_id before it is refused with 429, even with the right secret, until CLIENT_AUTH_WINDOW_SECONDS pass',
+    default: '10',
+    parse: int(1, 100000),
+  },
+  CLIENT_AUTH_WINDOW_SECONDS: {
+    description: 'window of CLIENT_AUTH_MAX_FAILURES, counted from the first failure',
+    default: '900',
+    parse: int(1, 86400),
+  },
+  BEARER_AUTH_MAX_FAILURES_PER_IP: {
+    description:
+      'api requests with a bad server token from one client IP before that IP is refused with 429 until BEARER_AUTH_WINDOW_SECONDS pass',
+    default: '50',
+    parse: int(1, 1000000),
+  },
+  BEARER_AUTH_WINDOW_SECONDS: {
+    description: 'window of BEARER_AUTH_MAX_FAILURES_PER_IP, counted from the first failure',
+    default: '900',
+    parse: int(1, 86400),
+  },
+  INGEST_MAX_EVENTS_PER_MINUTE: {
+    description: 'logout events one emitting client may post to /v1/logout-events per minute; more answer 429',
+    default: '600',
+    parse: int(1, 1000000),
+  },
   LOG_LEVEL: {
     description: 'fatal, error, warn, info, debug, trace or silent',
     default: 'info',
@@ -260,6 +315,18 @@ export interface AppConfig {
   logout: { redirectWaitMs: number; redirectWaitFor: 'returning_client' | 'all'; expirySweepSeconds: number };
   endpoints: { autoDisableAfterSeconds: number; retentionDays: number };
   keys: { publishDelaySeconds: number; retiredGraceSeconds: number; reloadSeconds: number };
+  rateLimits: {
+    loginMaxConsecutiveFailures: number;
+    loginLockoutSeconds: number;
+    loginLockoutMaxSeconds: number;
+    loginFailureWindowSeconds: number;
+    loginMaxFailuresPerIpPerDay: number;
+    clientAuthMaxFailures: number;
+    clientAuthWindowSeconds: number;
+    bearerAuthMaxFailuresPerIp: number;
+    bearerAuthWindowSeconds: number;
+    ingestMaxEventsPerMinute: number;
+  };
   log: { level: string; pretty: boolean };
 }
 
@@ -291,6 +358,11 @@ export function parseConfig(env: Env): AppConfig {
   if (v.DELIVERY_BACKOFF_BASE_MS !== undefined && v.DELIVERY_BACKOFF_MAX_MS !== undefined) {
     if (v.DELIVERY_BACKOFF_BASE_MS > v.DELIVERY_BACKOFF_MAX_MS) {
       problems.push('DELIVERY_BACKOFF_MAX_MS: must not be smaller than DELIVERY_BACKOFF_BASE_MS');
+    }
+  }
+  if (v.LOGIN_LOCKOUT_SECONDS !== undefined && v.LOGIN_LOCKOUT_MAX_SECONDS !== undefined) {
+    if (v.LOGIN_LOCKOUT_SECONDS > v.LOGIN_LOCKOUT_MAX_SECONDS) {
+      problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be smaller than LOGIN_LOCKOUT_SECONDS');
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -341,6 +413,18 @@ export function parseConfig(env: Env): AppConfig {
       redirectWaitMs: v.LOGOUT_REDIRECT_WAIT_MS!,
       redirectWaitFor: v.LOGOUT_REDIRECT_WAIT_FOR! as 'returning_client' | 'all',
       expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS!,
+    },
+    rateLimits: {
+      loginMaxConsecutiveFailures: v.LOGIN_MAX_CONSECUTIVE_FAILURES!,
+      loginLockoutSeconds: v.LOGIN_LOCKOUT_SECONDS!,
+      loginLockoutMaxSeconds: v.LOGIN_LOCKOUT_MAX_SECONDS!,
+      loginFailureWindowSeconds: v.LOGIN_FAILURE_WINDOW_SECONDS!,
+      loginMaxFailuresPerIpPerDay: v.LOGIN_MAX_FAILURES_PER_IP_PER_DAY!,
+      clientAuthMaxFailures: v.CLIENT_AUTH_MAX_FAILURES!,
+      clientAuthWindowSeconds: v.CLIENT_AUTH_WINDOW_SECONDS!,
+      bearerAuthMaxFailuresPerIp: v.BEARER_AUTH_MAX_FAILURES_PER_IP!,
+      bearerAuthWindowSeconds: v.BEARER_AUTH_WINDOW_SECONDS!,
+      ingestMaxEventsPerMinute: v.INGEST_MAX_EVENTS_PER_MINUTE!,
     },
     log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
   };

@@ -2,6 +2,7 @@ import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LogoutService } from '@slo/logout';
 import { AppError } from '@slo/observability';
+import { RateLimits, throwTooManyRequests } from '@slo/ratelimit';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';
 import { CreateLogoutEventDto, LogoutEventAccepted, toAccepted } from './logout-event.dto';
@@ -13,7 +14,10 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @ApiBearerAuth()
 @Controller('v1/logout-events')
 export class LogoutEventsController {
-  constructor(private readonly logouts: LogoutService) {}
+  constructor(
+    private readonly logouts: LogoutService,
+    private readonly limits: RateLimits,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -26,6 +30,8 @@ export class LogoutEventsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<LogoutEventAccepted> {
+    const limited = await this.limits.ingest.consume(me.clientId);
+    if (limited) throwTooManyRequests(res, limited);
     if (!dto.sub && !dto.sid) throw AppError.validation('sub', 'sub, sid or both are required');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw AppError.validation('Idempotency-Key', 'must be 1-255 visible ASCII characters');

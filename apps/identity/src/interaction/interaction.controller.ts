@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { UsersService } from '@slo/accounts';
+import { normaliseEmail, UsersService } from '@slo/accounts';
+import { RateLimited, RateLimits } from '@slo/ratelimit';
 import type { Request, Response } from 'express';
 import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
@@ -20,6 +21,7 @@ export class InteractionController {
   constructor(
     @Inject(OIDC_PROVIDER) private readonly provider: Provider,
     private readonly users: UsersService,
+    private readonly limits: RateLimits,
   ) {}
 
   @Get(':uid')
@@ -70,14 +72,34 @@ export class InteractionController {
     }
     const client = await this.provider.Client.find(String(details.params.client_id));
     const clientName = client?.clientName ?? String(details.params.client_id);
-    const user = email && password ? await this.users.verifyCredentials(email, password) : null;
-    if (!user) {
+    if (!email || !password) {
       res
         .status(401)
         .type('html')
         .send(renderLoginPage({ uid, clientName, email, error: LOGIN_FAILED }));
       return;
     }
+    // Counted before argon2: a refused attempt costs no password hashing.
+    const attempt = await this.limits.login.begin(normaliseEmail(email), req.ip);
+    const tooMany = (limited: RateLimited) => {
+      res.setHeader('Retry-After', String(limited.retryAfterSeconds));
+      res
+        .status(429)
+        .type('html')
+        .send(renderLoginPage({ uid, clientName, email, error: limited.message }));
+    };
+    if (attempt instanceof RateLimited) return tooMany(attempt);
+    const user = await this.users.verifyCredentials(email, password);
+    if (!user) {
+      const locked = await attempt.failed();
+      if (locked) return tooMany(locked);
+      res
+        .status(401)
+        .type('html')
+        .send(renderLoginPage({ uid, clientName, email, error: LOGIN_FAILED }));
+      return;
+    }
+    await attempt.succeeded();
     await this.provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
   }
 
