@@ -92,15 +92,14 @@ export class LoginLimiter {
     this.watch.note();
     const ipKey = clientIpKey(ip);
     const accountKey = `${digest(account)}:${ipKey}`;
-    const results = await Promise.allSettled([this.consecutive.consume(accountKey), this.perIpPerDay.consume(ipKey)]);
-    const waits: number[] = [];
-    for (const r of results) {
-      if (r.status === 'fulfilled') continue;
-      if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
-      waits.push(secondsOf(r.reason));
+    // The account first: attempts on a locked account do not use up the IP's daily budget.
+    const account_ = await this.take(this.consecutive, accountKey);
+    if (account_ instanceof RateLimited) return account_;
+    const ip_ = await this.take(this.perIpPerDay, ipKey);
+    if (ip_ instanceof RateLimited) {
+      await this.consecutive.reward(accountKey);
+      return ip_;
     }
-    if (waits.length) return this.refusal(Math.max(...waits));
-    const [account_, ip_] = results.map((r) => (r as PromiseFulfilledResult<RateLimiterRes>).value);
     return {
       succeeded: async () => {
         // A successful sign-in is not a failure: reset the pair, give the IP its point back.
@@ -121,6 +120,16 @@ export class LoginLimiter {
         return null;
       },
     };
+  }
+
+  /** Consumes one point: the limiter's answer, or a refusal when the key is over its limit. */
+  private async take(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | RateLimited> {
+    try {
+      return await limiter.consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return this.refusal(secondsOf(err));
+      throw err;
+    }
   }
 
   private refusal(seconds: number): RateLimited {
