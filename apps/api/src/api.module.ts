@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
@@ -8,7 +9,6 @@ import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
 import { ServerTokenGuard } from './auth/server-token.guard';
-import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -30,6 +30,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     LogoutModule,
     DeliveryModule,
     KeysModule,
+    AuthModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
   controllers: [
@@ -42,6 +43,6 @@ import { SessionsController } from './logout-events/sessions.controller';
     RetriesController,
     KeysController,
   ],
-  providers: [TokenVerifier, { provide: APP_GUARD, useClass: ServerTokenGuard }],
+  providers: [{ provide: APP_GUARD, useClass: ServerTokenGuard }],
 })
 export class ApiModule {}

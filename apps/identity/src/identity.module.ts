@@ -1,5 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { AccountsModule } from '@slo/accounts';
+import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { KeysModule } from '@slo/keys';
@@ -30,6 +31,7 @@ import { SdkController } from './sdk/sdk.controller';
     KeysModule,
     QueueModule.forRoot([]),
     LogoutModule,
+    AuthModule,
   ],
   controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController, SdkController],
   providers: [oidcProviderFactory, IdentityLogoutService, LogoutTokens, EndSessionHook, KeyReloader, SdkAssets],
