@@ -14,6 +14,7 @@ import { EndSessionHook } from './logout/end-session.hook';
 import { IdentityLogoutService } from './logout/identity-logout.service';
 import { RedirectLogoutController } from './logout/redirect-logout.controller';
 import { LogoutTokens } from './logout/user-tokens';
+import { denyFraming } from './oidc/framing';
 import { KeyReloader } from './oidc/key-reloader';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
@@ -38,6 +39,6 @@ import { SdkController } from './sdk/sdk.controller';
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OidcMiddleware).forRoutes('{*path}');
+    consumer.apply(denyFraming, OidcMiddleware).forRoutes('{*path}');
   }
 }
