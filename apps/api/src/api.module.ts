@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
@@ -10,7 +11,6 @@ import { QueueModule, RedisModule } from '@slo/queue';
 import { RateLimitModule } from '@slo/ratelimit';
 import { BearerFailureLimitGuard } from './auth/bearer-failure-limit.guard';
 import { ServerTokenGuard } from './auth/server-token.guard';
-import { TokenVerifier } from './auth/token-verifier';
 import { ClientsController } from './clients/clients.controller';
 import { SelfClientController } from './clients/self-client.controller';
 import { DeliveriesController } from './deliveries/deliveries.controller';
@@ -33,6 +33,7 @@ import { SessionsController } from './logout-events/sessions.controller';
     DeliveryModule,
     KeysModule,
     RateLimitModule,
+    AuthModule,
   ],
   // SelfClientController first: /v1/clients/me must win over /v1/clients/:clientId.
   controllers: [
@@ -46,6 +47,6 @@ import { SessionsController } from './logout-events/sessions.controller';
     KeysController,
   ],
   // The global guard is ServerTokenGuard behind the limit on failed bearer authentication.
-  providers: [TokenVerifier, ServerTokenGuard, { provide: APP_GUARD, useClass: BearerFailureLimitGuard }],
+  providers: [ServerTokenGuard, { provide: APP_GUARD, useClass: BearerFailureLimitGuard }],
 })
 export class ApiModule {}

@@ -1,5 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { AccountsModule } from '@slo/accounts';
+import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { KeysModule } from '@slo/keys';
@@ -15,6 +16,7 @@ import { IdentityLogoutService } from './logout/identity-logout.service';
 import { RedirectLogoutController } from './logout/redirect-logout.controller';
 import { LogoutTokens } from './logout/user-tokens';
 import { ClientAuthLimitHook } from './oidc/client-auth-limit.hook';
+import { denyFraming } from './oidc/framing';
 import { KeyReloader } from './oidc/key-reloader';
 import { OidcMiddleware } from './oidc/oidc.middleware';
 import { oidcProviderFactory } from './oidc/oidc-provider.factory';
@@ -33,6 +35,7 @@ import { SdkController } from './sdk/sdk.controller';
     QueueModule.forRoot([]),
     LogoutModule,
     RateLimitModule,
+    AuthModule,
   ],
   controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController, SdkController],
   providers: [
@@ -47,6 +50,6 @@ import { SdkController } from './sdk/sdk.controller';
 })
 export class IdentityModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OidcMiddleware).forRoutes('{*path}');
+    consumer.apply(denyFraming, OidcMiddleware).forRoutes('{*path}');
   }
 }

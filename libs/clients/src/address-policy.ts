@@ -25,10 +25,17 @@ for (const [net, prefix] of [
 ] as const) {
   NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
+// IPv6 transition ranges carry an IPv4 address inside (IPv4-compatible ::a.b.c.d, NAT64, 6to4,
+// Teredo): through a translator or relay they can reach any IPv4 host, private ones included.
+// They are refused as a whole rather than judged by the embedded IPv4: a back-channel endpoint
+// has no reason to be reached that way, and a whole-range rule cannot be fooled by an encoding.
+// BACKCHANNEL_ALLOWED_HOSTS can still open a specific address.
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (deprecated, RFC 4291)
+  ['64:ff9b::', 96], // NAT64 well-known prefix (RFC 6052)
+  ['64:ff9b:1::', 48], // NAT64 local-use prefix (RFC 8215)
+  ['2002::', 16], // 6to4 (RFC 3056)
+  ['2001::', 32], // Teredo (RFC 4380)
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],

@@ -202,14 +202,22 @@ export class ClientsService {
     if (!result.affected) throw new AppError(ErrorCode.NotFound, `client ${clientId} does not exist`);
   }
 
-  /** Replaces the secret; the old one stops working at once. Returns the new secret (shown once). */
+  /**
+   * Replaces the secret; the old one stops working at once, and so do server tokens issued before
+   * (see @slo/auth). Returns the new secret (shown once) only when the next whole second has begun:
+   * tokens carry `iat` in whole seconds, so any token obtained with the new secret is then issued
+   * in a second that starts after the rotation.
+   */
   async rotateSecret(clientId: string): Promise<{ client: ClientEntity; secret: string }> {
     const client = await this.get(clientId);
     if (client.tokenEndpointAuthMethod === 'none') {
       throw new AppError(ErrorCode.Conflict, `client ${clientId} is a public client and has no secret`);
     }
     const secret = generateClientSecret();
-    await this.clients.update({ clientId }, { secretHash: hashClientSecret(secret), secretRotatedAt: new Date() });
+    const rotatedAt = new Date();
+    await this.clients.update({ clientId }, { secretHash: hashClientSecret(secret), secretRotatedAt: rotatedAt });
+    const untilNextSecond = 1000 - (rotatedAt.getTime() % 1000);
+    if (untilNextSecond < 1000) await new Promise((resolve) => setTimeout(resolve, untilNextSecond));
     return { client: await this.get(clientId), secret };
   }
 

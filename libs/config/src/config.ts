@@ -85,6 +85,12 @@ export const ENV_VARS = {
     default: 'false',
     parse: bool,
   },
+  METRICS_TOKEN: {
+    description:
+      'bearer token that GET /metrics of the api and the worker requires (Authorization: Bearer <token>, 32+ characters); unset: /metrics is refused in production and open in development and test',
+    optional: true,
+    parse: str({ minLength: 32 }),
+  },
   HTTP_BODY_LIMIT_BYTES: {
     description: 'largest accepted JSON or form body',
     default: '65536',
@@ -297,7 +303,7 @@ export interface AppConfig {
   api: { port: number; publicUrl: string; audience: string };
   worker: { port: number; cleanupIntervalSeconds: number };
   bootstrap: { clientId: string; clientSecret?: string };
-  security: { backchannelAllowedHosts: string[]; trustProxy: boolean };
+  security: { backchannelAllowedHosts: string[]; trustProxy: boolean; metricsToken?: string };
   http: { bodyLimitBytes: number };
   delivery: {
     timeoutMs: number;
@@ -385,7 +391,11 @@ export function parseConfig(env: Env): AppConfig {
     api: { port: v.API_PORT!, publicUrl: v.API_PUBLIC_URL!, audience: v.API_AUDIENCE! },
     worker: { port: v.WORKER_PORT!, cleanupIntervalSeconds: v.OIDC_CLEANUP_INTERVAL_SECONDS! },
     bootstrap: { clientId: v.BOOTSTRAP_ADMIN_CLIENT_ID!, clientSecret: v.BOOTSTRAP_ADMIN_CLIENT_SECRET },
-    security: { backchannelAllowedHosts: v.BACKCHANNEL_ALLOWED_HOSTS ?? [], trustProxy: v.TRUST_PROXY! },
+    security: {
+      backchannelAllowedHosts: v.BACKCHANNEL_ALLOWED_HOSTS ?? [],
+      trustProxy: v.TRUST_PROXY!,
+      metricsToken: v.METRICS_TOKEN,
+    },
     http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES! },
     delivery: {
       timeoutMs: v.DELIVERY_TIMEOUT_MS!,
@@ -431,7 +441,7 @@ export function parseConfig(env: Env): AppConfig {
 }
 
 function redact(name: string, value: string): string {
-  return /KEY|SECRET|PASSWORD/.test(name) ? '<redacted>' : value;
+  return /KEY|SECRET|PASSWORD|TOKEN$/.test(name) ? '<redacted>' : value;
 }
 
 /**

@@ -90,14 +90,21 @@ export function deliveryView(r: Row) {
 }
 export type DeliveryView = ReturnType<typeof deliveryView>;
 
-function eventView(r: Row) {
+/**
+ * An event as `viewer` may see it. Operators see it whole. A client sees only what the event told
+ * it: of `ended_sids` the sessions its own deliveries name (`toldSids`), and the initiating client
+ * only when that is itself; other clients' sessions and identities stay hidden.
+ */
+function eventView(r: Row, viewer: Viewer, toldSids: string[] = []) {
+  const endedSids = r.ended_sids as string[];
+  const initiator = (r.initiator_client_id as string | null) ?? null;
   return {
     id: r.id as string,
     trigger: r.trigger as string,
     sub: (r.sub as string | null) ?? null,
     sid: (r.sid as string | null) ?? null,
-    ended_sids: r.ended_sids as string[],
-    initiator_client_id: (r.initiator_client_id as string | null) ?? null,
+    ended_sids: viewer.clientId === null ? endedSids : endedSids.filter((sid) => toldSids.includes(sid)),
+    initiator_client_id: viewer.clientId === null || initiator === viewer.clientId ? initiator : null,
     occurred_at: iso(r.occurred_at),
     created_at: iso(r.created_at),
   };
@@ -116,7 +123,11 @@ export class DeliveryQueries {
   async listEvents(viewer: Viewer, f: EventFilter, page: PageRequest): Promise<ListPage<EventView>> {
     const c = new Conditions();
     if (f.sub) c.add('e.sub = ?', f.sub);
-    if (f.sid) c.add('? = ANY(e.ended_sids)', f.sid);
+    if (f.sid && viewer.clientId !== null) {
+      // A client finds an event by a session only when the event told it about that session.
+      const own = c.param(viewer.clientId);
+      c.add(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ${own} AND d.sid = ?)`, f.sid);
+    } else if (f.sid) c.add('? = ANY(e.ended_sids)', f.sid);
     if (f.trigger) c.add('e.trigger = ?', f.trigger);
     if (f.since) c.add('e.created_at >= ?', f.since);
     if (f.until) c.add('e.created_at < ?', f.until);
@@ -125,11 +136,18 @@ export class DeliveryQueries {
     const after = cursorId(page.cursor);
     if (after) c.add('e.id < ?', after);
     const limit = c.param(page.limit + 1);
+    const told =
+      viewer.clientId === null
+        ? ''
+        : `, ARRAY(SELECT d.sid FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ${c.param(viewer.clientId)} AND d.sid <> '') AS told_sids`;
     const rows: Row[] = await this.db.query(
-      `SELECT e.* FROM logout_events e ${c.where()} ORDER BY e.id DESC LIMIT ${limit}`,
+      `SELECT e.*${told} FROM logout_events e ${c.where()} ORDER BY e.id DESC LIMIT ${limit}`,
       c.params,
     );
-    return this.page(rows.map(eventView), page.limit);
+    return this.page(
+      rows.map((r) => eventView(r, viewer, (r.told_sids as string[] | undefined) ?? [])),
+      page.limit,
+    );
   }
 
   async getEvent(viewer: Viewer, id: string): Promise<EventView & { deliveries: DeliveryView[] }> {
@@ -144,7 +162,8 @@ export class DeliveryQueries {
     if (!event || (viewer.clientId && deliveries.length === 0)) {
       throw new AppError(ErrorCode.NotFound, `logout event ${id} does not exist`);
     }
-    return { ...eventView(event), deliveries: deliveries.map(deliveryView) };
+    const told = deliveries.map((d) => d.sid as string).filter(Boolean);
+    return { ...eventView(event, viewer, told), deliveries: deliveries.map(deliveryView) };
   }
 
   async listDeliveries(viewer: Viewer, f: DeliveryFilter, page: PageRequest): Promise<ListPage<DeliveryView>> {

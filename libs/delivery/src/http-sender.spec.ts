@@ -107,4 +107,21 @@ describe('HttpSender', () => {
     expect(r).toMatchObject({ ok: false, errorClass: 'blocked_address' });
     expect(hits).toBe(before);
   });
+
+  it.each(['::127.0.0.1', '64:ff9b::7f00:1', '64:ff9b:1::a00:1', '2002:7f00:1::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2'])(
+    'refuses a name that resolves into an IPv6 transition range (%s) at connect time',
+    async (address) => {
+      const transition: Resolve = (_hostname, options, callback) =>
+        options.all ? callback(null, [{ address, family: 6 }]) : callback(null, address, 6);
+      const sender = new HttpSender(new AddressPolicy([]), transition);
+      try {
+        const before = hits;
+        const r = await send(sender, `http://receiver.example.com:${new URL(base).port}/ok`);
+        expect(r).toMatchObject({ ok: false, errorClass: 'blocked_address', message: expect.stringContaining(address) });
+        expect(hits).toBe(before);
+      } finally {
+        sender.close();
+      }
+    },
+  );
 });

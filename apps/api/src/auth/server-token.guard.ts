@@ -1,21 +1,21 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ClientsService } from '@slo/clients';
+import { ServerTokenVerifier, TokenRejected, type VerifiedServerToken } from '@slo/auth';
 import { AppError, ErrorCode } from '@slo/observability';
 import type { Request, Response } from 'express';
 import { Principal, SCOPES_KEY } from './principal';
-import { TokenRejected, TokenVerifier } from './token-verifier';
 
 /**
  * Every api route needs a server token (Bearer) for a client that is still registered and active,
- * with one of the scopes the route names. 401 without or with a bad token, 403 for a missing scope.
+ * with one of the scopes the route names. 401 without or with a bad token (also one issued before
+ * the client's last secret rotation), 403 for a missing scope. The scopes are the token's as far
+ * as the client still holds them in `server_scopes`: a demoted client loses a scope at once.
  */
 @Injectable()
 export class ServerTokenGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly verifier: TokenVerifier,
-    private readonly clients: ClientsService,
+    private readonly verifier: ServerTokenVerifier,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -29,7 +29,7 @@ export class ServerTokenGuard implements CanActivate {
       res.setHeader('WWW-Authenticate', 'Bearer');
       throw new AppError(ErrorCode.Unauthenticated, 'a server token is required: Authorization: Bearer <access token>');
     }
-    let verified: Awaited<ReturnType<TokenVerifier['verify']>>;
+    let verified: VerifiedServerToken;
     try {
       verified = await this.verifier.verify(match[1]);
     } catch (err) {
@@ -37,14 +37,13 @@ export class ServerTokenGuard implements CanActivate {
       res.setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.message}"`);
       throw new AppError(ErrorCode.InvalidToken, err.message);
     }
-    if (!(await this.clients.findActive(verified.clientId))) {
-      res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      throw new AppError(ErrorCode.InvalidToken, `client ${verified.clientId} is no longer registered or is disabled`);
-    }
     const scopes = new Set(verified.scopes);
     if (!required.some((s) => scopes.has(s))) {
       res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${required.join(' ')}"`);
-      throw new AppError(ErrorCode.InsufficientScope, `this operation needs a token with scope ${required.join(' or ')}`);
+      throw new AppError(
+        ErrorCode.InsufficientScope,
+        `this operation needs a token with scope ${required.join(' or ')}, held by the client now`,
+      );
     }
     req.principal = { clientId: verified.clientId, scopes };
     return true;

@@ -1,9 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ClientsService } from '@slo/clients';
-import { APP_CONFIG, AppConfig } from '@slo/config';
-import { SigningKeyEntity } from '@slo/database';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { ServerTokenVerifier, TokenRejected } from '@slo/auth';
 import type Provider from 'oidc-provider';
 import { DataSource } from 'typeorm';
 import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
@@ -18,17 +15,15 @@ export interface UserToken {
 
 /**
  * Token checks of the logout endpoints: user access tokens (opaque, stored by the provider) and
- * server tokens (JWTs for the api, verified against the identity's own public keys).
+ * server tokens (JWTs for the api), which pass the api's own verifier (@slo/auth): same keys,
+ * algorithms, required claims, current client scopes and secret rotation.
  */
 @Injectable()
 export class LogoutTokens {
-  private jwks: { set: ReturnType<typeof createLocalJWKSet>; at: number } | null = null;
-
   constructor(
     @Inject(OIDC_PROVIDER) private readonly provider: Provider,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly clients: ClientsService,
+    private readonly serverTokens: ServerTokenVerifier,
   ) {}
 
   /** The live user access token, or null (unknown, expired, revoked, or not a user's token). */
@@ -48,28 +43,14 @@ export class LogoutTokens {
     await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
   }
 
-  /** The client behind a valid server token carrying `scope`, or null. */
+  /** The client behind a valid server token whose client still holds `scope`, or null. */
   async serverTokenClient(value: string, scope: string): Promise<string | null> {
     try {
-      const { payload } = await jwtVerify(value, await this.keySet(), {
-        issuer: this.config.identity.issuer,
-        audience: this.config.api.audience,
-        typ: 'at+jwt',
-      });
-      const scopes = String(payload.scope ?? '').split(' ');
-      if (!scopes.includes(scope) || payload.sub !== payload.client_id) return null;
-      const client = await this.clients.findActive(String(payload.client_id));
-      return client ? client.clientId : null;
-    } catch {
-      return null;
+      const verified = await this.serverTokens.verify(value);
+      return verified.scopes.includes(scope) ? verified.clientId : null;
+    } catch (err) {
+      if (err instanceof TokenRejected) return null;
+      throw err;
     }
-  }
-
-  private async keySet(): Promise<ReturnType<typeof createLocalJWKSet>> {
-    if (!this.jwks || Date.now() - this.jwks.at > 60_000) {
-      const rows = await this.db.getRepository(SigningKeyEntity).find();
-      this.jwks = { set: createLocalJWKSet({ keys: rows.map((r) => r.publicJwk) } as JSONWebKeySet), at: Date.now() };
-    }
-    return this.jwks.set;
   }
 }

@@ -83,9 +83,15 @@ export function buildOidcConfiguration({ config, adapter, jwks, findAccount }: O
         // Server tokens (client_credentials) are for the api unless another resource is named.
         defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? apiAudience : undefined),
         useGrantedResource: () => false,
-        getResourceServerInfo: (_ctx, indicator) => {
+        getResourceServerInfo: (ctx, indicator) => {
           if (indicator !== apiAudience) {
             throw new errors.InvalidTarget('unknown resource indicator');
+          }
+          // Only server tokens (client_credentials at /token) are for a resource. Accepted at /auth,
+          // a resource would need a consent to its scopes that sign-in never asks for, so the
+          // authorization would bounce between /auth and /interaction forever: refuse it instead.
+          if (ctx.oidc.params?.grant_type !== 'client_credentials') {
+            throw new errors.InvalidTarget('resource indicators are only for server tokens (grant_type=client_credentials)');
           }
           return {
             scope: SERVER_SCOPES.join(' '),
