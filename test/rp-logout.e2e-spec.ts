@@ -202,6 +202,16 @@ describe('RP-initiated logout and logout-token subjects, with express-openid-con
       await expectRefreshRefused(refreshToken);
     });
 
+    it('GET without the session cookie ends the session its id_token_hint names as well', async () => {
+      const { sid, refreshToken, idToken } = await signInToAAndB();
+      const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: `${rps.a.url}/` });
+      const res = await fetch(`${stack.identityUrl}/session/end?${query}`, { redirect: 'manual' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe(`${rps.a.url}/`);
+      expect(await sessionAlive(sid)).toBe(false);
+      await expectRefreshRefused(refreshToken);
+    });
+
     it('a cookie-less POST ends nothing when its id_token_hint is forged or names a session that already ended', async () => {
       const { browser, sid, idToken } = await signInToAAndB();
       const [h, , s] = idToken.split('.');
