@@ -9,24 +9,35 @@ export interface RelyingParty {
   clientId: string;
   /** Back-channel logout requests the app received, with its answer. */
   backchannelHits: number[];
+  /** The logout tokens those requests carried. */
+  logoutTokens: string[];
   close(): Promise<void>;
 }
 
 /**
  * A relying party built with express-openid-connect (a library none of us wrote), back-channel
- * logout enabled: `/login`, `/callback`, `/logout` (RP-initiated), `/backchannel-logout`, and
- * `/profile`, which answers 200 with the user or 401 once the app has logged the user out.
+ * logout enabled: `/login`, `/callback`, `/logout` (RP-initiated, GET), `/backchannel-logout`,
+ * and `/profile`, which answers 200 with the user or 401 once the app has logged the user out.
+ * `/logout-post` is RP-initiated logout by POST (an auto-submitting form to end_session_endpoint
+ * with `id_token_hint`, `post_logout_redirect_uri` and `state`); it leaves the app's own session
+ * alone, so only the back channel can end it. `/tokens` shows the app's refresh token.
+ * With `offlineAccess`, sign-in asks for `offline_access` (and `prompt=consent`, as it must).
  */
 export async function startRelyingParty(opts: {
   issuer: string;
   clientId: string;
   clientSecret: string;
   port: number;
+  offlineAccess?: boolean;
 }): Promise<RelyingParty> {
   const app = express();
   const hits: number[] = [];
+  const tokens: string[] = [];
   const baseURL = `http://127.0.0.1:${opts.port}`;
-  app.use('/backchannel-logout', (req, res, next) => {
+  // Parsed here to see the token; express-openid-connect then uses the parsed body as it is.
+  app.use('/backchannel-logout', express.urlencoded({ extended: false }), (req, res, next) => {
+    const body = req.body as { logout_token?: string } | undefined;
+    if (body?.logout_token) tokens.push(body.logout_token);
     res.on('finish', () => hits.push(res.statusCode));
     next();
   });
@@ -39,9 +50,34 @@ export async function startRelyingParty(opts: {
     authRequired: false,
     idpLogout: true,
     backchannelLogout: { store: new MemoryStore() as never },
-    authorizationParams: { response_type: 'code', scope: 'openid email' },
+    authorizationParams: opts.offlineAccess
+      ? { response_type: 'code', scope: 'openid email offline_access', prompt: 'consent' }
+      : { response_type: 'code', scope: 'openid email' },
+  };
+  const discovery = (await (await fetch(`${opts.issuer}/.well-known/openid-configuration`)).json()) as {
+    end_session_endpoint: string;
   };
   app.use(auth(config));
+  app.get('/logout-post', (req, res) => {
+    if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
+    const fields = { id_token_hint: req.oidc.idToken!, post_logout_redirect_uri: `${baseURL}/`, state: 'rp-state-1' };
+    const inputs = Object.entries(fields)
+      .map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`)
+      .join('');
+    res
+      .type('html')
+      .send(
+        `<form method="post" action="${discovery.end_session_endpoint}">${inputs}</form><script>document.forms[0].submit()</script>`,
+      );
+  });
+  app.get('/tokens', (req, res) => {
+    if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
+    res.json({
+      refresh_token: req.oidc.refreshToken ?? null,
+      access_token: req.oidc.accessToken?.access_token ?? null,
+      id_token: req.oidc.idToken,
+    });
+  });
   app.get('/profile', (req, res) => {
     if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
     res.json({ logged_in: true, sub: req.oidc.user?.sub, sid: req.oidc.idTokenClaims?.sid });
@@ -53,6 +89,7 @@ export async function startRelyingParty(opts: {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     clientId: opts.clientId,
     backchannelHits: hits,
+    logoutTokens: tokens,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

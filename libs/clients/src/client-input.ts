@@ -1,4 +1,4 @@
-import type { DeliveryFormat, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
+import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const SERVER_SCOPES = ['admin', 'client:self', 'logout:emit'] as const;
@@ -7,6 +7,7 @@ export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
 export const MAX_URIS = 20;
 export const DELIVERY_FORMATS: DeliveryFormat[] = ['logout_token', 'webhook'];
 export const LOGOUT_TOKEN_TYPS: LogoutTokenTyp[] = ['logout+jwt', 'JWT'];
+export const LOGOUT_TOKEN_SUBJECTS: LogoutTokenSubject[] = ['sid_and_sub', 'sid'];
 export const DELIVERY_TIMEOUT_RANGE_MS = { min: 100, max: 60_000 };
 export const DELIVERY_MAX_ATTEMPTS_RANGE = { min: 1, max: 100 };
 
@@ -29,6 +30,8 @@ export interface ClientFields {
   /** How logouts reach backchannel_logout_uri: an OIDC logout token or a Standard Webhooks JSON message. */
   delivery_format: DeliveryFormat;
   logout_token_typ: LogoutTokenTyp;
+  /** `sid_and_sub` (default) or `sid`: logout tokens naming a session leave out `sub`. */
+  logout_token_subject: LogoutTokenSubject;
   /** Overrides of the deployment's delivery timeout and attempt count; null: the defaults. */
   delivery_timeout_ms: number | null;
   delivery_max_attempts: number | null;
@@ -49,6 +52,7 @@ export const SELF_SERVICE_FIELDS = [
   'frontchannel_logout_uri',
   'delivery_format',
   'logout_token_typ',
+  'logout_token_subject',
   'delivery_timeout_ms',
   'delivery_max_attempts',
   'notify_session_expired',

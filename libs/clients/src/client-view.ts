@@ -17,6 +17,7 @@ export function clientFieldsOf(c: ClientEntity): ClientFields {
     id_token_signed_response_alg: c.idTokenSignedResponseAlg as ClientFields['id_token_signed_response_alg'],
     delivery_format: c.deliveryFormat,
     logout_token_typ: c.logoutTokenTyp,
+    logout_token_subject: c.logoutTokenSubject,
     delivery_timeout_ms: c.deliveryTimeoutMs,
     delivery_max_attempts: c.deliveryMaxAttempts,
     notify_session_expired: c.notifySessionExpired,

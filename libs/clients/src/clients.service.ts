@@ -32,6 +32,7 @@ function applyFields(c: ClientEntity, f: ClientFields): void {
   c.idTokenSignedResponseAlg = f.id_token_signed_response_alg;
   c.deliveryFormat = f.delivery_format;
   c.logoutTokenTyp = f.logout_token_typ;
+  c.logoutTokenSubject = f.logout_token_subject;
   c.deliveryTimeoutMs = f.delivery_timeout_ms;
   c.deliveryMaxAttempts = f.delivery_max_attempts;
   c.notifySessionExpired = f.notify_session_expired;
@@ -78,6 +79,7 @@ export class ClientsService {
       id_token_signed_response_alg: input.id_token_signed_response_alg ?? 'RS256',
       delivery_format: input.delivery_format ?? 'logout_token',
       logout_token_typ: input.logout_token_typ ?? 'logout+jwt',
+      logout_token_subject: input.logout_token_subject ?? 'sid_and_sub',
       delivery_timeout_ms: input.delivery_timeout_ms ?? null,
       delivery_max_attempts: input.delivery_max_attempts ?? null,
       notify_session_expired: input.notify_session_expired ?? true,

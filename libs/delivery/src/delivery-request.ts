@@ -1,4 +1,4 @@
-import type { DeliveryFormat, LogoutTokenTyp, LogoutTrigger } from '@slo/database';
+import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, LogoutTrigger } from '@slo/database';
 import { LogoutTokenMinter } from './logout-token';
 import { webhookHeaders } from './webhook-signature';
 
@@ -17,6 +17,8 @@ export interface ClaimedDelivery {
   uri: string | null;
   format: DeliveryFormat;
   typ: LogoutTokenTyp;
+  /** Whether a logout token that names a session also names the user. */
+  subject: LogoutTokenSubject;
   alg: string;
   timeoutMs: number | null;
   maxAttempts: number | null;
@@ -51,7 +53,14 @@ export async function buildRequest(
       body,
     };
   }
-  const token = await minter.mint({ clientId: d.clientId, alg: d.alg, typ: d.typ, sub: d.sub, sid: d.sid || null });
+  const token = await minter.mint({
+    clientId: d.clientId,
+    alg: d.alg,
+    typ: d.typ,
+    subject: d.subject,
+    sub: d.sub,
+    sid: d.sid || null,
+  });
   return {
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': USER_AGENT },
     body: new URLSearchParams({ logout_token: token }).toString(),

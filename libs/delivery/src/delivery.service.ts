@@ -22,7 +22,7 @@ import type { RunResult } from './run-result';
 
 const RETURNING = `
   RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at, e.initiator_client_id,
-            c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.id_token_signed_response_alg,
+            c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.logout_token_subject, c.id_token_signed_response_alg,
             c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc,
             CASE WHEN c.webhook_secret_previous_until > now() THEN c.webhook_secret_previous_enc END AS webhook_secret_previous_enc`;
 
@@ -62,6 +62,7 @@ interface ClaimRow {
   backchannel_logout_uri: string | null;
   delivery_format: ClaimedDelivery['format'];
   logout_token_typ: ClaimedDelivery['typ'];
+  logout_token_subject: ClaimedDelivery['subject'];
   id_token_signed_response_alg: string;
   delivery_timeout_ms: number | null;
   delivery_max_attempts: number | null;
@@ -347,6 +348,7 @@ export class DeliveryService implements OnModuleDestroy {
       uri: r.backchannel_logout_uri,
       format: r.delivery_format,
       typ: r.logout_token_typ,
+      subject: r.logout_token_subject,
       alg: r.id_token_signed_response_alg,
       timeoutMs: r.delivery_timeout_ms,
       maxAttempts: r.delivery_max_attempts,

@@ -129,6 +129,20 @@ describe('LogoutTokenMinter', () => {
     expect(new Set(jtis).size).toBe(jtis.length);
   });
 
+  it('leaves sub out of session tokens for sid-only clients, but keeps it when no session is named', async () => {
+    const claims = async (input: Parameters<LogoutTokenMinter['mint']>[0]) =>
+      (await jwtVerify(await minter.mint(input), jwks)).payload;
+    const base = { clientId: 'app', alg: 'ES256', typ: 'logout+jwt' } as const;
+    const sidOnly = await claims({ ...base, subject: 'sid', sub: 'u1', sid: 's1' });
+    expect(sidOnly).toMatchObject({ sid: 's1' });
+    expect(sidOnly).not.toHaveProperty('sub');
+    // Every session of the user ended: without sub the token would name nothing.
+    expect(await claims({ ...base, subject: 'sid', sub: 'u1', sid: null })).toMatchObject({ sub: 'u1' });
+    // The default and sid_and_sub name both, as before.
+    expect(await claims({ ...base, sub: 'u1', sid: 's1' })).toMatchObject({ sub: 'u1', sid: 's1' });
+    expect(await claims({ ...base, subject: 'sid_and_sub', sub: 'u1', sid: 's1' })).toMatchObject({ sub: 'u1', sid: 's1' });
+  });
+
   it('refuses a token naming neither subject nor session, and an algorithm without a key', async () => {
     await expect(minter.mint({ clientId: 'app', alg: 'ES256', typ: 'JWT', sub: null, sid: null })).rejects.toThrow(/sub or sid/);
     await expect(minter.mint({ clientId: 'app', alg: 'PS256', typ: 'JWT', sub: 'u', sid: null })).rejects.toThrow(

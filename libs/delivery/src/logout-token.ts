@@ -1,4 +1,4 @@
-import type { LogoutTokenTyp } from '@slo/database';
+import type { LogoutTokenSubject, LogoutTokenTyp } from '@slo/database';
 import { SigningKeysService, type PrivateJwk } from '@slo/keys';
 import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 
@@ -12,6 +12,8 @@ export interface LogoutTokenInput {
   clientId: string;
   alg: string;
   typ: LogoutTokenTyp;
+  /** The client's `logout_token_subject`: with `sid`, a token that names a session leaves `sub` out. Default `sid_and_sub`. */
+  subject?: LogoutTokenSubject;
   sub: string | null;
   sid: string | null;
 }
@@ -73,12 +75,15 @@ export class LogoutTokenMinter {
 
   async mint(input: LogoutTokenInput, now = Date.now()): Promise<string> {
     if (!input.sub && !input.sid) throw new Error('a logout token needs sub or sid');
+    // sid-only clients: `sub` only when there is no `sid` (every session of the user ended), since
+    // Back-Channel Logout requires one of the two and a token without either ends nothing.
+    const sub = input.subject === 'sid' && input.sid ? null : input.sub;
     const key = await this.keyFor(input.alg);
     const iat = Math.floor(now / 1000);
     // The claims in the order SignJWT wrote them: the body, then iss, aud, iat, exp, jti.
     const payload = base64url({
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
-      ...(input.sub ? { sub: input.sub } : {}),
+      ...(sub ? { sub } : {}),
       ...(input.sid ? { sid: input.sid } : {}),
       iss: this.issuer,
       aud: input.clientId,

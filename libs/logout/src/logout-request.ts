@@ -21,6 +21,12 @@ export interface LogoutRequest {
    * clients' participation is forgotten.
    */
   keepSessions?: boolean;
+  /**
+   * Grants that end with the session although the session record no longer lists them: the
+   * provider deletes the session itself in RP-initiated logout, keeping the grants it lets outlive
+   * a logout (offline_access), which a logout here revokes like every other grant of the session.
+   */
+  grantIds?: string[];
   occurredAt?: Date;
   /** Further writes that must commit together with the logout (the caller's own session change). */
   inTransaction?: (tx: EntityManager) => Promise<void>;

@@ -96,7 +96,7 @@ export class LogoutService {
     }
     const sid = req.sid ?? null;
     const keep = req.keepSessions || req.trigger === 'external';
-    const ended = keep ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid);
+    const ended = keep ? { sids: sid ? [sid] : [], sub: null } : await endSessions(tx, req.sub ?? null, sid, req.grantIds);
     const participants: Participant[] = await tx.query(
       `SELECT client_id AS "clientId", sid, sub FROM session_clients
        WHERE sid = ANY($1) OR ($2::varchar IS NOT NULL AND $3::boolean AND sub = $2)`,

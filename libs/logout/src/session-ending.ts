@@ -25,9 +25,15 @@ interface SessionPayload {
 /**
  * Ends identity sessions inside the logout transaction: deletes the provider's session records
  * and revokes the grants (with their tokens) the session's clients received. Without `sid`,
- * every session of `sub` ends and every token of `sub` is revoked (all devices).
+ * every session of `sub` ends and every token of `sub` is revoked (all devices). `alsoGrantIds`:
+ * grants of the session that its record no longer names (the provider deleted the record first).
  */
-export async function endSessions(tx: EntityManager, sub: string | null, sid: string | null): Promise<EndedSessions> {
+export async function endSessions(
+  tx: EntityManager,
+  sub: string | null,
+  sid: string | null,
+  alsoGrantIds: string[] = [],
+): Promise<EndedSessions> {
   // TypeORM answers a DELETE ... RETURNING with [rows, affected].
   const [rows] = (
     sid
@@ -37,11 +43,16 @@ export async function endSessions(tx: EntityManager, sub: string | null, sid: st
           [sub],
         )
   ) as [{ uid: string; payload: SessionPayload }[], number];
-  const grantIds = rows.flatMap((r) =>
-    Object.values(r.payload.authorizations ?? {})
-      .map((a) => a.grantId)
-      .filter((g): g is string => typeof g === 'string'),
-  );
+  const grantIds = [
+    ...new Set([
+      ...alsoGrantIds,
+      ...rows.flatMap((r) =>
+        Object.values(r.payload.authorizations ?? {})
+          .map((a) => a.grantId)
+          .filter((g): g is string => typeof g === 'string'),
+      ),
+    ]),
+  ];
   if (grantIds.length) await tx.query('DELETE FROM oidc_payloads WHERE grant_id = ANY($1)', [grantIds]);
   if (!sid && sub) {
     await tx.query(`DELETE FROM oidc_payloads WHERE model = ANY($1) AND payload->>'accountId' = $2`, [USER_TOKEN_MODELS, sub]);

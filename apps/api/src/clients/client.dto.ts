@@ -7,13 +7,14 @@ import {
   DELIVERY_TIMEOUT_RANGE_MS,
   GRANT_TYPES,
   ID_TOKEN_ALGS,
+  LOGOUT_TOKEN_SUBJECTS,
   LOGOUT_TOKEN_TYPS,
   MAX_URI_LENGTH,
   MAX_URIS,
   SERVER_SCOPES,
 } from '@slo/clients';
 import type { GrantType, ServerScope } from '@slo/clients';
-import type { DeliveryFormat, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
+import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -97,6 +98,16 @@ export class SelfServiceClientDto {
   @Omittable()
   @IsIn(LOGOUT_TOKEN_TYPS)
   logout_token_typ?: LogoutTokenTyp;
+
+  @ApiPropertyOptional({
+    enum: LOGOUT_TOKEN_SUBJECTS,
+    default: 'sid_and_sub',
+    description:
+      'sid: logout tokens that name a session carry sid without sub (for receivers that end every session of a sub); a logout of every session still names sub',
+  })
+  @Omittable()
+  @IsIn(LOGOUT_TOKEN_SUBJECTS)
+  logout_token_subject?: LogoutTokenSubject;
 
   @ApiPropertyOptional({ nullable: true, minimum: DELIVERY_TIMEOUT_RANGE_MS.min, maximum: DELIVERY_TIMEOUT_RANGE_MS.max })
   @IsOptional()

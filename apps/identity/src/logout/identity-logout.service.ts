@@ -52,8 +52,17 @@ export class IdentityLogoutService {
     return this.record(trigger, session, initiatorClientId);
   }
 
-  record(trigger: LogoutTrigger, session: BrowserSession, initiatorClientId: string | null): Promise<RecordedLogout> {
-    return this.logouts.record({ trigger, sid: session.sid, sub: session.sub, initiatorClientId });
+  /**
+   * Records the logout of one browser session, which ends it with every grant it held. `grantIds`:
+   * the session's grants when the provider already deleted the session record (RP-initiated logout).
+   */
+  record(
+    trigger: LogoutTrigger,
+    session: BrowserSession,
+    initiatorClientId: string | null,
+    grantIds?: string[],
+  ): Promise<RecordedLogout> {
+    return this.logouts.record({ trigger, sid: session.sid, sub: session.sub, initiatorClientId, grantIds });
   }
 
   /** One app's login ended through the API: tell that app's back channel, leave the identity session(s) alone. */

@@ -4,6 +4,8 @@ export type ClientStatus = 'active' | 'disabled';
 export type EndpointStatus = 'active' | 'disabled';
 export type DeliveryFormat = 'logout_token' | 'webhook';
 export type LogoutTokenTyp = 'logout+jwt' | 'JWT';
+/** What a logout token names: the session and the user (`sid_and_sub`), or the session alone (`sid`). */
+export type LogoutTokenSubject = 'sid_and_sub' | 'sid';
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** A registered client application (relying party and/or server-token holder). */
@@ -45,6 +47,14 @@ export class ClientEntity {
   /** `typ` header of logout tokens (`JWT` for receivers predating Back-Channel Logout Errata 1). */
   @Column({ name: 'logout_token_typ', type: 'varchar', length: 20, default: 'logout+jwt' })
   logoutTokenTyp: LogoutTokenTyp;
+
+  /**
+   * `sid`: logout tokens that name a session carry `sid` without `sub`, for receivers (such as
+   * express-openid-connect) that end every session of a `sub` they are given. A logout that names
+   * no session still carries `sub`: Back-Channel Logout needs one of the two.
+   */
+  @Column({ name: 'logout_token_subject', type: 'varchar', length: 20, default: 'sid_and_sub' })
+  logoutTokenSubject: LogoutTokenSubject;
 
   /** Whether the client is told when a session it took part in ends by expiry (trigger session_expired). */
   @Column({ name: 'notify_session_expired', type: 'boolean', default: true })
