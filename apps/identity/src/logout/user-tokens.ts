@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ClientsService } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { SigningKeyEntity } from '@slo/database';
+import { hashStoredId } from '@slo/sessions';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type Provider from 'oidc-provider';
 import { DataSource } from 'typeorm';
@@ -45,7 +46,11 @@ export class LogoutTokens {
 
   /** Revokes the grant behind a user token: the token itself, its refresh tokens and the grant. */
   async revokeGrant(grantId: string): Promise<void> {
-    await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
+    // The Grant row is stored under the hash of its id (PgOidcAdapter).
+    await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $2)`, [
+      grantId,
+      hashStoredId(this.config.identity.tokenHashKey, grantId),
+    ]);
   }
 
   /** The client behind a valid server token carrying `scope`, or null. */

@@ -4,6 +4,7 @@ import { LogoutPipeline1795674267230 } from './1795674267230-logout-pipeline';
 import { SessionExpiryNotification1795680048698 } from './1795680048698-session-expiry-notification';
 import { RetryBatches1795680735643 } from './1795680735643-retry-batches';
 import { WebhookSecretRotation1795681120215 } from './1795681120215-webhook-secret-rotation';
+import { TokensHashedAtRest1796128262400 } from './1796128262400-tokens-hashed-at-rest';
 
 export const MIGRATIONS = [
   InitialSchema1795671533262,
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   SessionExpiryNotification1795680048698,
   RetryBatches1795680735643,
   WebhookSecretRotation1795681120215,
+  TokensHashedAtRest1796128262400,
 ];
