@@ -89,6 +89,9 @@ describe('tokens, codes and session ids hashed at rest', () => {
     expect(refreshed.status).toBe(200);
     const serverToken = await stack.serverToken('admin');
     const pending = await pendingInteraction(new HttpSession());
+    // An interaction of the signed-in browser names its session (the provider copies the cookie value in).
+    const reLogin = await browser.request(authorizeUrl({ prompt: 'login' }));
+    expect(reLogin.headers.get('location')).toMatch(/\/interaction\//);
     const secrets = {
       accessToken: signedIn.accessToken,
       refreshToken: signedIn.refreshToken!,
