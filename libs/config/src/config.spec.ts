@@ -6,6 +6,7 @@ const PROD_SECRETS = {
   API_PUBLIC_URL: 'https://api.example.com',
   COOKIE_KEYS: 'k'.repeat(40),
   KEY_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  TOKEN_HASH_KEY: 't'.repeat(40),
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -28,7 +29,7 @@ describe('parseConfig', () => {
 
   it('requires every secret in production, one line per missing variable', () => {
     const p = problems({ NODE_ENV: 'production' });
-    for (const name of ['IDENTITY_ISSUER', 'API_PUBLIC_URL', 'COOKIE_KEYS', 'KEY_ENCRYPTION_KEY']) {
+    for (const name of ['IDENTITY_ISSUER', 'API_PUBLIC_URL', 'COOKIE_KEYS', 'KEY_ENCRYPTION_KEY', 'TOKEN_HASH_KEY']) {
       expect(p.filter((line) => line.startsWith(`${name}:`))).toHaveLength(1);
     }
   });
@@ -45,6 +46,8 @@ describe('parseConfig', () => {
     ['REDIS_URL', 'not a url', 'absolute URL'],
     ['COOKIE_KEYS', 'short', 'at least 32 characters'],
     ['KEY_ENCRYPTION_KEY', 'dG9vLXNob3J0', '32 random bytes'],
+    ['TOKEN_HASH_KEY', 'short', 'at least 32 characters'],
+    ['TOKEN_HASH_KEY', 'k'.repeat(40), 'must not reuse a key of COOKIE_KEYS'],
     ['LOG_LEVEL', 'loud', 'must be one of'],
     ['TRUST_PROXY', 'maybe', 'true or false'],
     ['DELIVERY_TIMEOUT_MS', '50', 'between 100 and 60000'],

@@ -63,6 +63,11 @@ export const ENV_VARS = {
     default: (env) => (inProduction(env) ? undefined : 'bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWVuY3J5cHQta2U='),
     parse: base64Key(32),
   },
+  TOKEN_HASH_KEY: {
+    description: `secret (32+ characters) keying the HMAC under which tokens, codes and session ids are stored; changing it ends every session and token. Its own value, not another key's. Built-in value for ${DEV_ONLY}`,
+    default: (env) => (inProduction(env) ? undefined : 'local-development-token-hash-key-00000000'),
+    parse: str({ minLength: 32 }),
+  },
   BOOTSTRAP_ADMIN_CLIENT_ID: {
     description: 'client_id of the operator client created on first start',
     default: 'slo-admin',
@@ -295,6 +300,8 @@ export interface AppConfig {
     port: number;
     cookieKeys: string[];
     keyEncryptionKey: Buffer;
+    /** HMAC key of the provider's stored ids (tokens, codes, sessions): only hashes are stored. */
+    tokenHashKey: string;
     sessionTtlSeconds: number;
     accessTokenTtlSeconds: number;
     /** Where the built browser SDK lies (served at /sdk/). */
@@ -371,6 +378,9 @@ export function parseConfig(env: Env): AppConfig {
       problems.push('LOGIN_LOCKOUT_MAX_SECONDS: must not be smaller than LOGIN_LOCKOUT_SECONDS');
     }
   }
+  if (v.TOKEN_HASH_KEY !== undefined && v.COOKIE_KEYS?.includes(v.TOKEN_HASH_KEY)) {
+    problems.push('TOKEN_HASH_KEY: must not reuse a key of COOKIE_KEYS');
+  }
   if (problems.length) throw new ConfigError(problems);
   const nodeEnv = v.NODE_ENV ?? 'development';
   return {
@@ -384,6 +394,7 @@ export function parseConfig(env: Env): AppConfig {
       port: v.IDENTITY_PORT!,
       cookieKeys: v.COOKIE_KEYS!,
       keyEncryptionKey: v.KEY_ENCRYPTION_KEY!,
+      tokenHashKey: v.TOKEN_HASH_KEY!,
       sessionTtlSeconds: v.SESSION_TTL_SECONDS!,
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS!,
       sdkDir: v.SDK_ASSETS_DIR!,

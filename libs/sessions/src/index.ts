@@ -1,2 +1,3 @@
 export * from './oidc-adapter';
 export * from './participation';
+export * from './token-hash';

@@ -14,6 +14,8 @@ export interface SignedIn {
   /** `sid` of the ID token: the identity session. */
   sid: string;
   sub: string;
+  /** The authorization code the tokens were exchanged for (used up). */
+  code: string;
 }
 
 function claimsOf(jwt: string): Record<string, unknown> {
@@ -75,5 +77,6 @@ export async function signIn(
     refreshToken: tokens.refresh_token,
     sid: claims.sid as string,
     sub: claims.sub as string,
+    code,
   };
 }

@@ -52,6 +52,7 @@ export const PRODUCTION_TEST_ENV = {
   NODE_ENV: 'production',
   COOKIE_KEYS: 'production-cookie-key-000000000000000000',
   KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  TOKEN_HASH_KEY: 'production-token-hash-key-00000000000000',
 };
 
 /** Delivery settings for end-to-end tests: retries within milliseconds, the outbox relay every second. */

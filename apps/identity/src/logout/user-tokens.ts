@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ServerTokenVerifier, TokenRejected } from '@slo/auth';
+import { APP_CONFIG, AppConfig } from '@slo/config';
+import { hashStoredId } from '@slo/sessions';
 import type Provider from 'oidc-provider';
 import { DataSource } from 'typeorm';
 import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
@@ -24,6 +26,7 @@ export class LogoutTokens {
     @Inject(OIDC_PROVIDER) private readonly provider: Provider,
     @InjectDataSource() private readonly db: DataSource,
     private readonly serverTokens: ServerTokenVerifier,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The live user access token, or null (unknown, expired, revoked, or not a user's token). */
@@ -40,7 +43,11 @@ export class LogoutTokens {
 
   /** Revokes the grant behind a user token: the token itself, its refresh tokens and the grant. */
   async revokeGrant(grantId: string): Promise<void> {
-    await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
+    // The Grant row is stored under the hash of its id (PgOidcAdapter).
+    await this.db.query(`DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $2)`, [
+      grantId,
+      hashStoredId(this.config.identity.tokenHashKey, grantId),
+    ]);
   }
 
   /** The client behind a valid server token whose client still holds `scope`, or null. */

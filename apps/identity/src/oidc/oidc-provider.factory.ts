@@ -57,7 +57,9 @@ export const oidcProviderFactory: NestProvider = {
         jwks: { keys: await keys.privateJwks() },
         findAccount: findAccountWith(users),
         adapter: ((model: string) =>
-          model === 'Client' ? new ClientRegistryAdapter(clients) : new PgOidcAdapter(model, db)) as never,
+          model === 'Client'
+            ? new ClientRegistryAdapter(clients)
+            : new PgOidcAdapter(model, db, config.identity.tokenHashKey)) as never,
       }),
     );
     provider.proxy = config.security.trustProxy;

@@ -5,6 +5,7 @@ import { SessionExpiryNotification1795680048698 } from './1795680048698-session-
 import { RetryBatches1795680735643 } from './1795680735643-retry-batches';
 import { WebhookSecretRotation1795681120215 } from './1795681120215-webhook-secret-rotation';
 import { LogoutTokenSubject1795682200001 } from './1795682200001-logout-token-subject';
+import { TokensHashedAtRest1796128262400 } from './1796128262400-tokens-hashed-at-rest';
 
 export const MIGRATIONS = [
   InitialSchema1795671533262,
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   RetryBatches1795680735643,
   WebhookSecretRotation1795681120215,
   LogoutTokenSubject1795682200001,
+  TokensHashedAtRest1796128262400,
 ];
