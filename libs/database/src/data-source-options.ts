@@ -13,6 +13,14 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: 10, application_name: 'slo-coordinator' },
+    extra: {
+      max: 10,
+      application_name: 'slo-coordinator',
+      // An unreachable PostgreSQL fails a request within seconds (pg waits forever by default), and
+      // dead connections are noticed by TCP keepalive; the pool opens fresh ones once it is back.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    },
   };
 }

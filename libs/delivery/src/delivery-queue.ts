@@ -9,6 +9,7 @@ import {
   type ManualJobData,
   QueueName,
 } from '@slo/queue';
+import { DependencyUnavailableError, outages, unlessOutage } from '@slo/observability';
 import { Queue, QueueEvents } from 'bullmq';
 import type { RunResult } from './run-result';
 
@@ -25,13 +26,32 @@ export interface RetryItem {
 
 /** How long an operator's retry waits for the worker's answer. */
 const MANUAL_WAIT_MS = 70_000;
+/**
+ * Longest wait for Redis to take jobs. While Redis is unreachable BullMQ holds commands until it
+ * is back; a logout must not wait for that: its work is committed and the relay enqueues it later.
+ */
+export const ENQUEUE_TIMEOUT_MS = 2000;
+
+/** `p`, or a DependencyUnavailableError for Redis when it takes longer than `ms`. */
+function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DependencyUnavailableError('redis', `${what}: no answer from Redis within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The one producer of delivery work: fan-out jobs for new events (after their commit), delayed
  * jobs for deliveries that need another attempt, and manual attempts run by a worker. Every path
  * (LogoutService, the outbox relay, recover, manual and bulk retries, the worker's own retries)
  * goes through here. An enqueue that fails is logged, not thrown: PostgreSQL holds the work and
- * the outbox relay enqueues it again.
+ * the outbox relay enqueues it again. While Redis is known to be down (the process's outage
+ * tracker) an enqueue is skipped at once, and one that gets no answer gives up after
+ * ENQUEUE_TIMEOUT_MS; the outage is logged once by the tracker, not once per enqueue.
  */
 @Injectable()
 export class DeliveryQueue implements OnModuleDestroy {
@@ -81,24 +101,36 @@ export class DeliveryQueue implements OnModuleDestroy {
    * sends; resolves with its result (or rejects when no worker answered in time).
    */
   async manual(deliveryId: string, force: boolean): Promise<RunResult> {
-    this.events ??= new QueueEvents(QueueName.Delivery, {
-      connection: this.queue.opts.connection,
-      prefix: this.queue.opts.prefix,
-    });
-    await this.events.waitUntilReady();
-    const job = await this.queue.add(DeliveryJob.Manual, { deliveryId, force } satisfies ManualJobData, {
-      priority: 1,
-      removeOnComplete: { age: 300 },
-      removeOnFail: { age: 3600 },
-    });
+    if (outages.isDown('redis')) throw new DependencyUnavailableError('redis', 'Redis is unreachable');
+    if (!this.events) {
+      this.events = new QueueEvents(QueueName.Delivery, {
+        connection: this.queue.opts.connection,
+        prefix: this.queue.opts.prefix,
+      });
+      this.events.on('error', () => undefined); // connection errors: see the outage tracker
+    }
+    await redisWithin(this.events.waitUntilReady(), ENQUEUE_TIMEOUT_MS, 'manual attempt');
+    const job = await redisWithin(
+      this.queue.add(DeliveryJob.Manual, { deliveryId, force } satisfies ManualJobData, {
+        priority: 1,
+        removeOnComplete: { age: 300 },
+        removeOnFail: { age: 3600 },
+      }),
+      ENQUEUE_TIMEOUT_MS,
+      'manual attempt',
+    );
     return (await job.waitUntilFinished(this.events, MANUAL_WAIT_MS)) as RunResult;
   }
 
   private async add(jobs: Parameters<Queue['addBulk']>[0]): Promise<void> {
+    // The relay enqueues the work from PostgreSQL once Redis is back.
+    if (outages.isDown('redis')) return;
     try {
-      await this.queue.addBulk(jobs);
+      await redisWithin(this.queue.addBulk(jobs), ENQUEUE_TIMEOUT_MS, 'enqueue');
     } catch (err) {
-      this.logger.warn({ err, count: jobs.length }, 'enqueue failed; the outbox relay will enqueue from PostgreSQL');
+      unlessOutage(err, () =>
+        this.logger.warn({ err, count: jobs.length }, 'enqueue failed; the outbox relay will enqueue from PostgreSQL'),
+      );
     }
   }
 }

@@ -4,6 +4,7 @@ import { AddressPolicy, openWebhookSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { preparedQuery, type AttemptTrigger } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
+import { unlessOutage } from '@slo/observability';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -222,7 +223,9 @@ export class DeliveryService implements OnModuleDestroy {
   private handOver(d: ClaimedDelivery): void {
     this.inProcess += 1;
     this.deliver(d, 'scheduled')
-      .catch((err: unknown) => this.logger.error({ err, deliveryId: d.id }, 'delivery failed; its claim lapses to the relay'))
+      .catch((err: unknown) =>
+        unlessOutage(err, () => this.logger.error({ err, deliveryId: d.id }, 'delivery failed; its claim lapses to the relay')),
+      )
       .finally(() => this.settled());
   }
 
@@ -279,7 +282,7 @@ export class DeliveryService implements OnModuleDestroy {
     admission.release();
     const failed = isEndpointFailure(result);
     void this.gate!.report(d.clientId, failed).catch((err: unknown) =>
-      this.logger.warn({ err, clientId: d.clientId }, 'could not update the circuit breaker'),
+      unlessOutage(err, () => this.logger.warn({ err, clientId: d.clientId }, 'could not update the circuit breaker')),
     );
 
     const settings = this.config.delivery;

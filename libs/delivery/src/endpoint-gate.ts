@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { unlessOutage } from '@slo/observability';
 import type { EndpointGuard } from './endpoint-guard';
 
 export type Admission =
@@ -71,10 +72,14 @@ export class EndpointGate {
 
   async start(): Promise<void> {
     // Until Redis answers, this worker counts itself alone; the next heartbeat corrects it.
-    await this.tick(true).catch((err: unknown) => this.logger.warn({ err }, 'first endpoint gate heartbeat failed'));
+    await this.tick(true).catch((err: unknown) =>
+      unlessOutage(err, () => this.logger.warn({ err }, 'first endpoint gate heartbeat failed')),
+    );
     const every = (ms: number, fn: () => Promise<unknown>) => {
       const t = setInterval(
-        () => void fn().catch((err: unknown) => this.logger.warn({ err }, 'endpoint gate upkeep failed')),
+        // While Redis is down every tick fails: the outage tracker logs that once.
+        () =>
+          void fn().catch((err: unknown) => unlessOutage(err, () => this.logger.warn({ err }, 'endpoint gate upkeep failed'))),
         ms,
       );
       t.unref();
@@ -189,7 +194,7 @@ export class EndpointGate {
         (err: unknown) => {
           e.retryMs = Math.min(Math.max(e.retryMs * 2, SLOT_RETRY_MIN_MS), SLOT_RETRY_MAX_MS);
           e.retryAt = Date.now() + e.retryMs;
-          this.logger.warn({ err, clientId: e.clientId }, 'could not take endpoint slots');
+          unlessOutage(err, () => this.logger.warn({ err, clientId: e.clientId }, 'could not take endpoint slots'));
         },
       )
       .finally(() => {

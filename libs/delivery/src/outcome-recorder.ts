@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AttemptOutcome, AttemptTrigger, DeliveryStatus } from '@slo/database';
+import { unlessOutage } from '@slo/observability';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 
@@ -158,9 +159,11 @@ export class OutcomeRecorder {
       } else {
         // The database is unreachable or failing: keep the rows, try again later.
         this.retryMs = Math.min(Math.max(this.retryMs * 2, RETRY_MIN_MS), RETRY_MAX_MS);
-        this.logger.warn(
-          { err, rows: attempts.length + releases.length, retryInMs: this.retryMs },
-          'recording deliveries failed',
+        unlessOutage(err, () =>
+          this.logger.warn(
+            { err, rows: attempts.length + releases.length, retryInMs: this.retryMs },
+            'recording deliveries failed',
+          ),
         );
         this.attempts.unshift(...attempts);
         this.releases.unshift(...releases);

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
+import { outageBody, RETRY_AFTER_SECONDS } from './outage';
 
 export interface ErrorBody {
   error: string;
@@ -24,6 +25,12 @@ const HTTP_CODES: Partial<Record<number, string>> = {
 
 /** Maps every error to `{ error, message, details? }`; 5xx carry an `error_id` that is also logged. */
 export function toErrorBody(exception: unknown, logger: Logger, req?: Request): { status: number; body: ErrorBody } {
+  // A store that cannot be reached: 503 with Retry-After, logged once per outage (outage.ts), not per request.
+  const outage = outageBody(exception);
+  if (outage) {
+    req?.res?.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, body: outage };
+  }
   if (exception instanceof AppError) {
     return { status: exception.status, body: { error: exception.code, message: exception.message, details: exception.details } };
   }

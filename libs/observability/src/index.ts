@@ -7,3 +7,4 @@ export * from './validation';
 export * from './bootstrap';
 export * from './http-app';
 export * from './metrics.module';
+export * from './outage';

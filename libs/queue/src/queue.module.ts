@@ -1,8 +1,25 @@
-import { BullModule } from '@nestjs/bullmq';
-import { DynamicModule, Module } from '@nestjs/common';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
+import type { Queue } from 'bullmq';
 import { QueueName } from './queue-names';
 import { redisOptionsFromUrl } from './redis-options';
+
+/**
+ * Each queue's connection errors (one per reconnect attempt while Redis is down) are handled here,
+ * so BullMQ does not print them one by one: the app's shared Redis client reports the outage to
+ * the process's outage tracker, which logs it once, and producers see it in their enqueue's result.
+ */
+function connectionErrorsHandled(queues: QueueName[]): Provider {
+  return {
+    provide: `slo-queue-errors:${queues.join(',')}`,
+    inject: queues.map((name) => getQueueToken(name)),
+    useFactory: (...instances: Queue[]) => {
+      for (const q of instances) q.on('error', () => undefined);
+      return true;
+    },
+  };
+}
 
 /**
  * BullMQ connection (from config, with the configured key prefix) and the queues the app uses.
@@ -12,7 +29,7 @@ import { redisOptionsFromUrl } from './redis-options';
 export class QueueModule {
   static register(...queues: QueueName[]): DynamicModule {
     const registered = BullModule.registerQueue(...queues.map((name) => ({ name })));
-    return { module: QueueModule, imports: [registered], exports: [registered] };
+    return { module: QueueModule, imports: [registered], providers: [connectionErrorsHandled(queues)], exports: [registered] };
   }
 
   static forRoot(queues: QueueName[]): DynamicModule {
@@ -28,6 +45,7 @@ export class QueueModule {
         }),
         BullModule.registerQueue(...queues.map((name) => ({ name }))),
       ],
+      providers: [connectionErrorsHandled(queues)],
       exports: [BullModule],
     };
   }

@@ -6,3 +6,4 @@ export * from './wait-for';
 export * from './oidc-sign-in';
 export * from './receiver';
 export * from './redis-keys';
+export * from './tcp-proxy';

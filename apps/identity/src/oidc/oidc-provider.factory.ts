@@ -4,6 +4,7 @@ import { UsersService } from '@slo/accounts';
 import { ClientsService, verifyClientSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { SigningKeysService } from '@slo/keys';
+import { classifyOutage } from '@slo/observability';
 import { PgOidcAdapter } from '@slo/sessions';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import { DataSource } from 'typeorm';
@@ -75,7 +76,11 @@ export const oidcProviderFactory: NestProvider = {
       if (!this.sidFor(clientId)) this.sidFor(clientId, this.uid);
     };
     provider.use(participationMiddleware(db));
-    provider.on('server_error', (_ctx, err) => logger.error({ err }, `provider server_error: ${err.message}`));
+    // An unreachable store is answered with a 503 and logged once per outage (OidcMiddleware, outage.ts).
+    provider.on(
+      'server_error',
+      (_ctx, err) => classifyOutage(err) || logger.error({ err }, `provider server_error: ${err.message}`),
+    );
     return provider;
   },
 };

@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { DeliveryService, type RunResult } from '@slo/delivery';
+import { unlessOutage } from '@slo/observability';
 import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
 import { Job } from 'bullmq';
 
@@ -42,6 +43,22 @@ export class DeliveryProcessor extends WorkerHost {
   /** A run that crashed (database down, a bug): BullMQ retries it; the relay takes over if it gives up. */
   @OnWorkerEvent('failed')
   onFailed(job: Job | undefined, err: Error): void {
-    this.logger.error({ err, job: job?.name, data: job?.data, attemptsMade: job?.attemptsMade }, 'delivery job failed');
+    // A store that is down fails every job: the tracker logs the outage once.
+    unlessOutage(err, () =>
+      this.logger.error({ err, job: job?.name, data: job?.data, attemptsMade: job?.attemptsMade }, 'delivery job failed'),
+    );
   }
+
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    reportWorkerError(this.logger, err);
+  }
+}
+
+/**
+ * A BullMQ worker's own errors (its connection to Redis, mostly): an outage goes to the
+ * process's tracker, which logs it once; anything else is logged here.
+ */
+export function reportWorkerError(logger: Logger, err: Error): void {
+  unlessOutage(err, () => logger.warn({ err }, `queue worker error: ${err.message}`));
 }

@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
@@ -8,6 +8,7 @@ import { SigningKeysService } from '@slo/keys';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { purgeExpiredOidcState } from '@slo/sessions';
 import { Job } from 'bullmq';
+import { reportWorkerError } from '../delivery/delivery.processor';
 import { DataSource } from 'typeorm';
 
 /** Housekeeping jobs. Each job name has exactly one handler (the record type makes a missing one a compile error). */
@@ -49,5 +50,10 @@ export class MaintenanceProcessor extends WorkerHost {
     const handler = this.handlers[job.name as MaintenanceJob];
     if (!handler) throw new Error(`no handler for maintenance job ${job.name}`);
     return handler();
+  }
+
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    reportWorkerError(this.logger, err);
   }
 }

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
+import { outages, unlessOutage } from '@slo/observability';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { Queue } from 'bullmq';
 
@@ -14,6 +15,7 @@ import { Queue } from 'bullmq';
 export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MaintenanceScheduler.name);
   private timer?: NodeJS.Timeout;
+  private refreshing = false;
 
   constructor(
     @InjectQueue(QueueName.Maintenance) private readonly queue: Queue,
@@ -23,13 +25,27 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
   async onApplicationBootstrap(): Promise<void> {
     await this.register(false);
     const refreshMs = Math.min(60, this.config.delivery.relayIntervalSeconds) * 1000;
-    this.timer = setInterval(() => {
-      this.register(true).catch((err: unknown) => this.logger.warn({ err }, 'could not refresh the maintenance schedules'));
-    }, refreshMs);
+    this.timer = setInterval(() => void this.refresh(), refreshMs);
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * One refresh at a time, none while Redis is known to be down (BullMQ would hold the commands
+   * until it is back); an outage is the tracker's to log, once, not every refresh's.
+   */
+  private async refresh(): Promise<void> {
+    if (this.refreshing || outages.isDown('redis')) return;
+    this.refreshing = true;
+    try {
+      await this.register(true);
+    } catch (err) {
+      unlessOutage(err, () => this.logger.warn({ err }, 'could not refresh the maintenance schedules'));
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   private async register(onlyMissing: boolean): Promise<void> {
