@@ -95,7 +95,7 @@ describe('smaller hardening', () => {
         {},
         { authorization: 'Bearer wrong-token-0123456789abcdef0123456789' },
         { authorization: `Basic ${METRICS_TOKEN}` },
-      ]) {
+      ] as Record<string, string>[]) {
         const res = await fetch(`${stack.apiUrl}/metrics`, { headers });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toContain('Bearer');
