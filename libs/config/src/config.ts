@@ -221,6 +221,11 @@ export const ENV_VARS = {
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
   LOG_PRETTY: { description: 'human-readable logs instead of JSON lines', default: 'false', parse: bool },
+  LOG_FILE: {
+    description: 'append the JSON log lines to this file instead of writing them to standard output (unset: standard output)',
+    optional: true,
+    parse: str({ minLength: 1 }),
+  },
 } satisfies Record<string, VarSpec<unknown>>;
 
 type Specs = typeof ENV_VARS;
@@ -267,7 +272,7 @@ export interface AppConfig {
   logout: { redirectWaitMs: number; redirectWaitFor: 'returning_client' | 'all'; expirySweepSeconds: number };
   endpoints: { autoDisableAfterSeconds: number; retentionDays: number };
   keys: { publishDelaySeconds: number; retiredGraceSeconds: number; reloadSeconds: number };
-  log: { level: string; pretty: boolean };
+  log: { level: string; pretty: boolean; file?: string };
 }
 
 export class ConfigError extends Error {
@@ -353,7 +358,7 @@ export function parseConfig(env: Env): AppConfig {
       redirectWaitFor: v.LOGOUT_REDIRECT_WAIT_FOR! as 'returning_client' | 'all',
       expirySweepSeconds: v.SESSION_EXPIRY_SWEEP_SECONDS!,
     },
-    log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
+    log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY!, file: v.LOG_FILE },
   };
 }
 
