@@ -45,7 +45,7 @@ export class LoggingModule {
                   statusCode: res.statusCode,
                   headers: res.headers && withUrlHeader(res.headers, 'location'),
                 }),
-                err: (err: Record<string, unknown>) => redactError(pino.stdSerializers.err(err as never) as never),
+                err: redactError,
               },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
                 err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
