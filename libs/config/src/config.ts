@@ -282,6 +282,11 @@ export const ENV_VARS = {
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
   LOG_PRETTY: { description: 'human-readable logs instead of JSON lines', default: 'false', parse: bool },
+  LOG_FILE: {
+    description: 'append the JSON log lines to this file instead of writing them to standard output (unset: standard output)',
+    optional: true,
+    parse: str({ minLength: 1 }),
+  },
 } satisfies Record<string, VarSpec<unknown>>;
 
 type Specs = typeof ENV_VARS;
@@ -340,7 +345,7 @@ export interface AppConfig {
     bearerAuthWindowSeconds: number;
     ingestMaxEventsPerMinute: number;
   };
-  log: { level: string; pretty: boolean };
+  log: { level: string; pretty: boolean; file?: string };
 }
 
 export class ConfigError extends Error {
@@ -447,7 +452,7 @@ export function parseConfig(env: Env): AppConfig {
       bearerAuthWindowSeconds: v.BEARER_AUTH_WINDOW_SECONDS!,
       ingestMaxEventsPerMinute: v.INGEST_MAX_EVENTS_PER_MINUTE!,
     },
-    log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY! },
+    log: { level: v.LOG_LEVEL!, pretty: v.LOG_PRETTY!, file: v.LOG_FILE },
   };
 }
 

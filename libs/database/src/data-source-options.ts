@@ -1,10 +1,11 @@
 import { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { ParameterFreeTypeOrmLogger } from './typeorm-logger';
 
 /** The single TypeORM configuration, shared by Nest (TypeOrmModule) and the migration CLI. */
 export function dataSourceOptions(url: string): DataSourceOptions {
-  return {
+  const options: DataSourceOptions = {
     type: 'postgres',
     url,
     entities: ENTITIES,
@@ -13,6 +14,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
+    // Never logs query parameters (secret hashes, sealed secrets), whatever `logging` says.
+    logger: new ParameterFreeTypeOrmLogger(() => options.logging),
     extra: {
       max: 10,
       application_name: 'slo-coordinator',
@@ -23,4 +26,5 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       keepAliveInitialDelayMillis: 10_000,
     },
   };
+  return options;
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
 import { outageBody, RETRY_AFTER_SECONDS } from './outage';
+import { logSafeMessage, redactUrl } from './redaction';
 
 export interface ErrorBody {
   error: string;
@@ -49,8 +50,8 @@ export function toErrorBody(exception: unknown, logger: Logger, req?: Request): 
   }
   const errorId = randomUUID();
   logger.error(
-    { err: exception, errorId, method: req?.method, url: req?.originalUrl },
-    `unhandled error ${errorId}: ${(exception as Error)?.message ?? String(exception)}`,
+    { err: exception, errorId, method: req?.method, url: redactUrl(req?.originalUrl) },
+    `unhandled error ${errorId}: ${logSafeMessage(exception)}`,
   );
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
