@@ -156,7 +156,7 @@ function checkHeaders(req: Request): void {
   }
   const basic = /^Basic\s+(.*)$/i.exec(req.headers.authorization ?? '');
   if (basic) {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(basic[1])) refuse('Authorization header', 'Basic credentials are not base64');
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(basic[1])) refuse('Authorization header', 'Basic credentials are not base64');
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     for (const [part, value] of [
