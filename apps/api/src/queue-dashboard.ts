@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { INestApplication } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { ClientsService, verifyClientSecret } from '@slo/clients';
+import { strictDecode } from '@slo/observability';
 import { QueueName } from '@slo/queue';
 import { RateLimits, sendTooManyRequests } from '@slo/ratelimit';
 import type { Queue } from 'bullmq';
@@ -37,15 +38,15 @@ function adminBasicAuth(clients: ClientsService, limits: RateLimits) {
     };
     const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
     if (!match) return refuse(401, 'unauthenticated', 'operator client credentials (HTTP Basic) are required');
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const [clientId, secret] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    const credentials = decodeBasic(match[1]);
+    if (!credentials) return refuse(400, 'bad_request', 'the Basic credentials are not valid percent-encoded UTF-8');
+    const { clientId, secret } = credentials;
     clients
-      .findActive(decodeURIComponent(clientId))
+      .findActive(clientId)
       .then(async (client) => {
         const locked = client && (await limits.clientAuth.check(client.clientId));
         if (locked) return sendTooManyRequests(res, locked);
-        if (!client || !verifyClientSecret(client.secretHash ?? undefined, decodeURIComponent(secret))) {
+        if (!client || !verifyClientSecret(client.secretHash ?? undefined, secret)) {
           const nowLocked = client && (await limits.clientAuth.fail(client.clientId));
           if (nowLocked) return sendTooManyRequests(res, nowLocked);
           return refuse(401, 'unauthenticated', 'unknown client or wrong secret');
@@ -56,4 +57,13 @@ function adminBasicAuth(clients: ClientsService, limits: RateLimits) {
       })
       .catch(next);
   };
+}
+
+/** `client_id:secret`, each percent-decoded as before; null when not valid percent-encoded UTF-8 (a 400, not a crash). */
+function decodeBasic(token68: string): { clientId: string; secret: string } | null {
+  const decoded = Buffer.from(token68, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const [clientId, secret] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  const [id, pw] = [strictDecode(clientId), strictDecode(secret)];
+  return id === null || pw === null ? null : { clientId: id, secret: pw };
 }

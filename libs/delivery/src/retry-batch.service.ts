@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RetryBatchEntity } from '@slo/database';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode, isUuid } from '@slo/observability';
 import { QueueName, RetryBatchJob } from '@slo/queue';
 import { Queue } from 'bullmq';
 import { DataSource, QueryFailedError } from 'typeorm';
@@ -97,7 +97,7 @@ export class RetryBatchService {
   }
 
   async get(id: string, viewerClientId: string | null): Promise<RetryBatchEntity> {
-    const batch = /^[0-9a-f-]{36}$/i.test(id) ? await this.db.getRepository(RetryBatchEntity).findOneBy({ id }) : null;
+    const batch = isUuid(id) ? await this.db.getRepository(RetryBatchEntity).findOneBy({ id }) : null;
     if (!batch || (viewerClientId && batch.clientKey !== viewerClientId)) {
       throw new AppError(ErrorCode.NotFound, `retry batch ${id} does not exist`);
     }

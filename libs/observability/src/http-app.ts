@@ -3,8 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { AppConfig, AppConfigModule } from '@slo/config';
 import type { Request } from 'express';
 import { Logger } from 'nestjs-pino';
+import { ErrorRendering } from './error-rendering';
 import { AllExceptionsFilter } from './http-exception.filter';
-import { installBodyParsers } from './http-setup';
+import { installRequestHygiene } from './request-hygiene';
 import { createValidationPipe } from './validation';
 
 @Module({})
@@ -19,10 +20,12 @@ export interface HttpAppOptions {
   bodies: boolean;
   /** Requests whose body another component parses itself (oidc-provider routes). */
   skipBody?: (req: Request) => boolean;
+  /** HTML error pages for browser routes (default: JSON everywhere). */
+  errors?: ErrorRendering;
 }
 
 /**
- * The common shell of every app: the validated config, pino logging, body limits, the global
+ * The common shell of every app: the validated config, pino logging, request hygiene, the global
  * validation pipe and error filter, proxy trust and shutdown hooks.
  */
 export async function createHttpApp(
@@ -39,9 +42,15 @@ export async function createHttpApp(
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
   if (config.security.trustProxy) express.set('trust proxy', true);
-  if (opts.bodies) installBodyParsers(app, config.http.bodyLimitBytes, opts.skipBody);
+  // Before every route: bad URLs, headers and bodies are refused with a 4xx naming the problem.
+  installRequestHygiene(app, {
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    parseBodies: opts.bodies,
+    skipBody: opts.skipBody,
+    rendering: opts.errors,
+  });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(opts.errors));
   app.enableShutdownHooks();
   return app;
 }

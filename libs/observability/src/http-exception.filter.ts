@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
 import { outageBody, RETRY_AFTER_SECONDS } from './outage';
 import { logSafeMessage, redactUrl } from './redaction';
+import { ErrorRendering, sendError } from './error-rendering';
 
 export interface ErrorBody {
   error: string;
@@ -44,9 +45,16 @@ export function toErrorBody(exception: unknown, logger: Logger, req?: Request): 
       body: { error: HTTP_CODES[status] ?? 'http_error', message: Array.isArray(message) ? message.join('; ') : String(message) },
     };
   }
-  const bodyParserError = exception as { type?: string; status?: number; expose?: boolean; message?: string };
-  if (typeof bodyParserError?.type === 'string' && typeof bodyParserError.status === 'number' && bodyParserError.status < 500) {
-    return { status: bodyParserError.status, body: bodyParserErrorBody(bodyParserError.type, bodyParserError.message ?? '') };
+  // body-parser, raw-body, zlib (via body-parser) and router errors: http-errors with a 4xx status.
+  const httpError = exception as { type?: unknown; status?: unknown; statusCode?: unknown; expose?: unknown; message?: string };
+  const httpStatus = typeof httpError?.status === 'number' ? httpError.status : httpError?.statusCode;
+  if (
+    typeof httpStatus === 'number' &&
+    httpStatus >= 400 &&
+    httpStatus < 500 &&
+    (typeof httpError.type === 'string' || httpError.expose === true)
+  ) {
+    return { status: httpStatus, body: bodyParserErrorBody(String(httpError.type ?? ''), httpError.message ?? '', httpStatus) };
   }
   const errorId = randomUUID();
   logger.error(
@@ -59,7 +67,7 @@ export function toErrorBody(exception: unknown, logger: Logger, req?: Request): 
   };
 }
 
-function bodyParserErrorBody(type: string, message: string): ErrorBody {
+function bodyParserErrorBody(type: string, message: string, status: number): ErrorBody {
   switch (type) {
     case 'entity.too.large':
       return { error: ErrorCode.PayloadTooLarge, message: 'request body is larger than the allowed limit' };
@@ -68,8 +76,15 @@ function bodyParserErrorBody(type: string, message: string): ErrorBody {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { error: ErrorCode.UnsupportedMediaType, message };
+    case 'parameters.too.many':
+      return { error: ErrorCode.PayloadTooLarge, message: 'the form has too many parameters' };
+    case 'request.size.invalid':
+      return { error: 'bad_request', message: 'request body size does not match Content-Length' };
+    case '':
+      // zlib (garbage gzip, deflate or brotli) and other stream errors.
+      return { error: HTTP_CODES[status] ?? 'bad_request', message: `request could not be read: ${message || 'malformed'}` };
     default:
-      return { error: 'bad_request', message: message || 'malformed request body' };
+      return { error: HTTP_CODES[status] ?? 'bad_request', message: message || 'malformed request body' };
   }
 }
 
@@ -77,12 +92,14 @@ function bodyParserErrorBody(type: string, message: string): ErrorBody {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly rendering?: ErrorRendering) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     const { status, body } = toErrorBody(exception, this.logger, req);
     if (res.headersSent) return;
-    res.status(status).json(body);
+    sendError(req, res, status, body, this.rendering);
   }
 }

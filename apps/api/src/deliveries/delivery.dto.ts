@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { DELIVERY_STATUSES, LOGOUT_TRIGGERS } from '@slo/database';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInstant } from '@slo/observability';
 
 class PageQueryDto {
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
@@ -20,12 +21,12 @@ class PageQueryDto {
 
   @ApiPropertyOptional({ description: 'created at or after (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   since?: string;
 
   @ApiPropertyOptional({ description: 'created before (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   until?: string;
 }
 

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '@slo/clients';
 import { EndpointStateService, OutboxRelay, retryWindow } from '@slo/delivery';
-import { AppError, ErrorCode } from '@slo/observability';
-import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AppError, ErrorCode, IsInstant } from '@slo/observability';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 
 export class DisableEndpointDto {
@@ -16,12 +16,12 @@ export class DisableEndpointDto {
 
 export class RecoverDto {
   @ApiProperty({ description: 'resend what did not succeed since this time (ISO 8601)' })
-  @IsISO8601({ strict: true })
+  @IsInstant()
   since!: string;
 
   @ApiPropertyOptional({ description: 'until this time (default: now)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   until?: string;
 }
 
@@ -37,7 +37,7 @@ export class RotateWebhookSecretDto {
 export class EnableEndpointDto {
   @ApiPropertyOptional({ description: 'also resend what did not succeed since this time (ISO 8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   recover_since?: string;
 }
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { batchView, RETRYABLE_STATUSES, RetryBatchService } from '@slo/delivery';
-import { AppError, ErrorCode } from '@slo/observability';
-import { ArrayMinSize, IsArray, IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { AppError, ErrorCode, IsInstant } from '@slo/observability';
+import { ArrayMinSize, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 
 export class CreateRetryBatchDto {
@@ -19,12 +19,12 @@ export class CreateRetryBatchDto {
   statuses?: string[];
 
   @ApiProperty({ description: 'deliveries created at or after (ISO 8601)' })
-  @IsISO8601({ strict: true })
+  @IsInstant()
   since!: string;
 
   @ApiPropertyOptional({ description: 'deliveries created before (default: now)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   until?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import type { RecordedLogout } from '@slo/logout';
-import { ArrayMaxSize, IsArray, IsISO8601, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsInstant } from '@slo/observability';
 
 export const MAX_TARGET_CLIENTS = 100;
 
@@ -33,7 +34,7 @@ export class CreateLogoutEventDto {
 
   @ApiPropertyOptional({ description: 'when the logout happened (ISO 8601); default: now' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   occurred_at?: string;
 }
 

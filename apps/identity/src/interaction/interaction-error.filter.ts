@@ -1,11 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { toErrorBody } from '@slo/observability';
+import type { Request, Response } from 'express';
 import { errors } from 'oidc-provider';
-import { escapeHtml, page } from '../oidc/html';
+import { errorPage, escapeHtml, page } from '../oidc/html';
 
 /**
  * Interaction pages are for people: an unknown, expired or already used sign-in answers a 400
- * page that says what to do; anything else is a 500 page with an id that is also logged.
+ * page that says what to do; every other error answers the page for the status toErrorBody gives
+ * it (a bad form 400/415, an outage 503, a bug 500 with an id that is also logged).
  */
 @Catch()
 export class InteractionErrorFilter implements ExceptionFilter {
@@ -14,6 +16,7 @@ export class InteractionErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    res.setHeader('Cache-Control', 'no-store');
     if (exception instanceof errors.OIDCProviderError && exception.status < 500) {
       res
         .status(400)
@@ -28,11 +31,7 @@ export class InteractionErrorFilter implements ExceptionFilter {
         );
       return;
     }
-    const errorId = crypto.randomUUID();
-    this.logger.error({ err: exception, errorId }, `interaction failed ${errorId}`);
-    res
-      .status(500)
-      .type('html')
-      .send(page('Error', `<h1>Something went wrong</h1><p>Please try again. Error id: ${escapeHtml(errorId)}</p>`));
+    const { status, body } = toErrorBody(exception, this.logger, host.switchToHttp().getRequest<Request>());
+    res.status(status).type('html').send(errorPage(status, body));
   }
 }

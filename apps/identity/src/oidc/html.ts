@@ -24,3 +24,25 @@ button{margin-top:1.2rem;width:100%;padding:.6rem;font-size:1rem;background:#1d4
 <body><main>${body}</main></body>
 </html>`;
 }
+
+const ERROR_TITLES: Partial<Record<number, string>> = {
+  400: 'This request cannot be used',
+  401: 'Not signed in',
+  403: 'Not allowed',
+  404: 'Page not found',
+  413: 'Too much data',
+  415: 'Unsupported form',
+  429: 'Too many attempts',
+  503: 'Temporarily unavailable',
+};
+
+/** The error page of browser routes, for any status: the heading by status, the error's own message. */
+export function errorPage(status: number, body: { error: string; message: string; error_id?: string }): string {
+  const title = ERROR_TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'This request cannot be used');
+  const reference = body.error_id ? `<p class="muted">Error id: ${escapeHtml(body.error_id)}</p>` : '';
+  const advice = status >= 500 ? 'Please try again in a moment.' : 'Go back to the application and try again.';
+  return page(
+    title,
+    `<h1>${escapeHtml(title)}</h1><p class="error" role="alert">${escapeHtml(body.message)}</p><p class="muted">${advice}</p>${reference}`,
+  );
+}
