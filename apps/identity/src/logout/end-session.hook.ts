@@ -39,6 +39,9 @@ class FormError extends Error {
  * routes, and the Express body parsers are skipped for provider paths, so the stream is untouched).
  */
 async function readForm(req: IncomingMessage): Promise<string> {
+  // The request-hygiene layer (libs/observability) has usually read and checked the form already.
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (typeof parsed === 'string') return parsed;
   const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : undefined;
   if (declared !== undefined && declared > FORM_LIMIT_BYTES) throw new FormError(413, 'the request body is too large');
   const chunks: Buffer[] = [];
