@@ -7,6 +7,7 @@ const PRODUCTION = {
   API_PUBLIC_URL: 'https://api.example.com',
   COOKIE_KEYS: 'production-cookie-key-000000000000000000',
   KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  TOKEN_HASH_KEY: 'production-token-hash-key-0000000000000',
 };
 const TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
