@@ -118,6 +118,14 @@ describe('rate limits and lockout', () => {
   }
 
   describe('login', () => {
+    it('keys the client by the address the trusted proxy saw: entries a client adds to X-Forwarded-For do not dodge a lockout', async () => {
+      const ip = '203.0.113.77';
+      const form = await openLoginForm();
+      for (let i = 0; i < 3; i++) await postLogin(form, `198.51.100.${i + 1}, ${ip}`, WRONG);
+      // A new forged left-most entry, the same address appended by the (one) trusted proxy.
+      await expectLockedPage(await postLogin(form, `198.51.100.99, ${ip}`, USER.password));
+    });
+
     it('locks an account out from one IP after the configured failures; the right password then gets 429 and does not sign in', async () => {
       const ip = '203.0.113.10';
       const form = await openLoginForm();

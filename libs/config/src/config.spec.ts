@@ -49,7 +49,7 @@ describe('parseConfig', () => {
     ['TOKEN_HASH_KEY', 'short', 'at least 32 characters'],
     ['TOKEN_HASH_KEY', 'k'.repeat(40), 'must not reuse a key of COOKIE_KEYS'],
     ['LOG_LEVEL', 'loud', 'must be one of'],
-    ['TRUST_PROXY', 'maybe', 'true or false'],
+    ['TRUST_PROXY', 'maybe', 'true, false or a number of proxies'],
     ['DELIVERY_TIMEOUT_MS', '50', 'between 100 and 60000'],
     ['DELIVERY_BACKOFF_BASE_MS', '99999999', 'between'],
     ['DELIVERY_BACKOFF_MAX_MS', '1000', 'not be smaller than DELIVERY_BACKOFF_BASE_MS'],

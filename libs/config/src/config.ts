@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { base64Key, bool, int, list, oneOf, str, url, VarSpec } from './env-schema';
+import { base64Key, bool, int, list, oneOf, proxyHops, str, url, VarSpec } from './env-schema';
 
 type Env = Record<string, string | undefined>;
 const inProduction = (env: Env) => (env.NODE_ENV ?? 'development') === 'production';
@@ -86,9 +86,10 @@ export const ENV_VARS = {
     parse: list(str({ minLength: 1 })),
   },
   TRUST_PROXY: {
-    description: 'trust X-Forwarded-* headers (set behind a TLS-terminating load balancer)',
+    description:
+      'how many proxies in front of the apps to trust for X-Forwarded-* headers: false, true (one: a TLS-terminating load balancer) or a count; the client address is the one the outermost trusted proxy saw, so entries a client forges in X-Forwarded-For are ignored',
     default: 'false',
-    parse: bool,
+    parse: proxyHops,
   },
   METRICS_TOKEN: {
     description:
@@ -315,7 +316,11 @@ export interface AppConfig {
   api: { port: number; publicUrl: string; audience: string };
   worker: { port: number; cleanupIntervalSeconds: number };
   bootstrap: { clientId: string; clientSecret?: string };
-  security: { backchannelAllowedHosts: string[]; trustProxy: boolean; metricsToken?: string };
+  security: {
+    backchannelAllowedHosts: string[]; /** Proxy hops trusted for X-Forwarded-* (0: none). */
+    trustProxy: number;
+    metricsToken?: string;
+  };
   http: { bodyLimitBytes: number };
   delivery: {
     timeoutMs: number;

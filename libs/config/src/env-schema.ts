@@ -38,6 +38,13 @@ export const int =
     return n < min || n > max ? fail(`must be between ${min} and ${max}`) : ok(n);
   };
 
+/** `false`/`true` (one proxy) or a number of proxy hops to trust, 0–10. */
+export const proxyHops = (raw: string): Parsed<number> => {
+  const flag = bool(raw);
+  if (flag.ok && !/^\d+$/.test(raw)) return ok(flag.value ? 1 : 0);
+  return /^\d+$/.test(raw) && Number(raw) <= 10 ? ok(Number(raw)) : fail('must be true, false or a number of proxies (0-10)');
+};
+
 export const bool = (raw: string): Parsed<boolean> => {
   if (['true', '1', 'yes'].includes(raw.toLowerCase())) return ok(true);
   if (['false', '0', 'no'].includes(raw.toLowerCase())) return ok(false);

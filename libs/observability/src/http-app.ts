@@ -41,7 +41,9 @@ export async function createHttpApp(
   app.useLogger(app.get(Logger));
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
-  if (config.security.trustProxy) express.set('trust proxy', true);
+  // A hop count, not `true`: with `true` Express takes the left-most X-Forwarded-For entry, which
+  // any client can write, and the per-IP rate limits would key on a forged address.
+  if (config.security.trustProxy > 0) express.set('trust proxy', config.security.trustProxy);
   // Before every route: bad URLs, headers and bodies are refused with a 4xx naming the problem.
   installRequestHygiene(app, {
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -63,7 +63,9 @@ export const oidcProviderFactory: NestProvider = {
             : new PgOidcAdapter(model, db, config.identity.tokenHashKey)) as never,
       }),
     );
-    provider.proxy = config.security.trustProxy;
+    provider.proxy = config.security.trustProxy > 0;
+    // As for Express (createHttpApp): only the addresses the trusted proxies appended count.
+    provider.maxIpsCount = config.security.trustProxy;
     // Secrets are stored hashed: compare the presented secret against the hash the adapter returned.
     provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
       return verifyClientSecret(this.clientSecret, actual);
