@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { outageBody, RETRY_AFTER_SECONDS } from '@slo/observability';
 import { errors } from 'oidc-provider';
 import { escapeHtml, page } from '../oidc/html';
 
@@ -14,6 +15,14 @@ export class InteractionErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    const outage = outageBody(exception);
+    if (outage) {
+      res.status(503).setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      res
+        .type('html')
+        .send(page('Temporarily unavailable', `<h1>Temporarily unavailable</h1><p>${escapeHtml(outage.message)}</p>`));
+      return;
+    }
     if (exception instanceof errors.OIDCProviderError && exception.status < 500) {
       res
         .status(400)
