@@ -19,6 +19,7 @@ import {
   waitFor,
   withPg,
 } from '@slo/testing';
+import { REDIS } from '@slo/queue';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
@@ -238,14 +239,14 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
 
     it('everything answers again once PostgreSQL is back, without a restart, and logouts are delivered', async () => {
       await pg.resume();
-      await waitFor(allReady, { timeoutMs: 15_000, intervalMs: 200, what: 'every app to be ready again' });
+      await waitFor(allReady, { timeoutMs: 5000, intervalMs: 200, what: 'every app to be ready again' });
       expect((await api('GET', '/v1/clients')).status).toBe(200);
       expect((await clientCredentials()).status).toBe(200);
       // The session the failed GET /logout could not end is still there: this logout ends it.
       const logout = await browser.request(`${urls.identity}/logout?client_id=${client.client_id}`);
       expect(logout.status).toBe(303);
       await waitFor(() => receiver.received('/app-outage/backchannel').length === 1, {
-        timeoutMs: 15_000,
+        timeoutMs: 6000,
         what: 'the worker to deliver the logout',
       });
       // The send answered during the outage is recorded, once.
@@ -263,12 +264,14 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
     let browser: HttpSession;
     let other: { sid: string };
     let before: number;
+    let reconnects = 0;
 
     beforeAll(async () => {
       browser = new HttpSession();
       await signIn(urls.identity, browser, client, USER);
       other = await signIn(urls.identity, new HttpSession(), client, USER);
       before = receiver.received('/app-outage/backchannel').length;
+      apps[2].get<Redis>(REDIS).on('reconnecting', () => reconnects++);
       await redis.stop();
     });
 
@@ -299,20 +302,37 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
       expect(events.map((e) => e.id)).toContain(eventId);
     });
 
-    it('what needs Redis answers 503 "unavailable" with Retry-After (an operator retry of a delivery)', async () => {
+    it('what does not need Redis keeps working: a token, a sign-in', async () => {
+      expect((await clientCredentials()).status).toBe(200);
+      await signIn(urls.identity, new HttpSession(), client, USER);
+    });
+
+    it('what needs Redis answers 503 "unavailable" with Retry-After (an operator retry, a bulk retry batch)', async () => {
       const page = (await (await api('GET', '/v1/deliveries?client_id=app-outage')).json()) as { data: { id: string }[] };
       const d = page.data[0];
       const res = await api('POST', `/v1/deliveries/${d.id}/retry`, {});
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await res.json()).toMatchObject({ error: 'unavailable', dependency: 'redis' });
+      const batch = await api('POST', '/v1/retries', { since: new Date(Date.now() - 3600_000).toISOString() });
+      expect(batch.status).toBe(503);
+      expect(await batch.json()).toMatchObject({ error: 'unavailable', dependency: 'redis' });
     });
 
-    it('once Redis is back the logouts recorded meanwhile are delivered, without a restart', async () => {
+    it('the worker keeps trying to reconnect, without giving up', async () => {
+      // A few seconds of outage: every connection has failed to reconnect several times.
+      await waitFor(() => reconnects >= 8, {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+        what: 'eight reconnect attempts of the worker',
+      });
+    });
+
+    it('once Redis is back the logouts recorded meanwhile are delivered within seconds, without a restart', async () => {
       await redis.resume();
-      await waitFor(allReady, { timeoutMs: 15_000, intervalMs: 200, what: 'every app to be ready again' });
+      await waitFor(allReady, { timeoutMs: 5000, intervalMs: 200, what: 'every app to be ready again' });
       await waitFor(() => receiver.received('/app-outage/backchannel').length === before + 2, {
-        timeoutMs: 20_000,
+        timeoutMs: 6000,
         intervalMs: 100,
         what: 'both logouts to be delivered',
       });
