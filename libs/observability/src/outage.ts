@@ -111,7 +111,9 @@ interface Watched {
   probes: Set<() => Promise<unknown>>;
   ports: Set<number>;
   timer?: NodeJS.Timeout;
+  /** The probe round in flight, and when it started. */
   probing?: Promise<boolean>;
+  probingSince?: number;
 }
 
 function describe(err: unknown): string {
@@ -186,7 +188,7 @@ export class DependencyTracker {
    */
   observe(dep: Dependency, ok: boolean, err?: unknown): void {
     if (!ok) return this.markDown(dep, err);
-    if (this.isDown(dep)) void this.probe(dep).then((up) => up && this.markUp(dep));
+    if (this.isDown(dep)) this.probeUp(dep);
   }
 
   private markDown(dep: Dependency, err: unknown): void {
@@ -197,7 +199,7 @@ export class DependencyTracker {
     w.reason = describe(err);
     this.logger.warn(`${dep} is unreachable: ${w.reason}; answering 503 for what needs it until it is back`);
     if (w.probes.size && !w.timer) {
-      w.timer = setInterval(() => void this.probe(dep).then((ok) => ok && this.markUp(dep)), PROBE_INTERVAL_MS);
+      w.timer = setInterval(() => this.probeUp(dep), PROBE_INTERVAL_MS);
       w.timer.unref();
     }
   }
@@ -212,9 +214,18 @@ export class DependencyTracker {
     this.logger.log(`${dep} is reachable again after ${seconds} s (unreachable since: ${w.reason})`);
   }
 
+  /** Ends the outage when a probe round that started after it began finds every probe answering. */
+  private probeUp(dep: Dependency): void {
+    const w = this.entry(dep);
+    const since = w.since;
+    const startedAt = w.probing ? w.probingSince! : Date.now();
+    void this.probe(dep).then((ok) => ok && w.down && w.since === since && startedAt >= since && this.markUp(dep));
+  }
+
   /** True when every registered probe of `dep` answers in time; one probe round at a time. */
   private probe(dep: Dependency): Promise<boolean> {
     const w = this.entry(dep);
+    if (!w.probing) w.probingSince = Date.now();
     w.probing ??= (async () => {
       const results = await Promise.allSettled([...w.probes].map((p) => withTimeout(p(), PROBE_TIMEOUT_MS)));
       return results.every((r) => r.status === 'fulfilled');
