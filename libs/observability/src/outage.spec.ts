@@ -94,6 +94,21 @@ describe('DependencyTracker', () => {
     unregister();
   });
 
+  it('does not end an outage with a probe round that started before it', async () => {
+    const tracker = new DependencyTracker();
+    let answer: () => void = () => undefined;
+    const unregister = tracker.register('redis', () => new Promise<void>((r) => (answer = r)));
+    tracker.reportFailure('redis', new Error('Connection is closed.')); // starts a round that will succeed
+    await new Promise((r) => setTimeout(r, 5));
+    tracker.observe('redis', false, new Error('ping failed')); // the outage starts while it is in flight
+    tracker.observe('redis', true); // joins the old round
+    answer();
+    await settle();
+    expect(tracker.isDown('redis')).toBe(true);
+    expect(log).not.toHaveBeenCalled();
+    unregister();
+  });
+
   it('ends an outage only when every probe of the process answers', async () => {
     const tracker = new DependencyTracker();
     let second = false;
