@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
+import { unlessOutage } from '@slo/observability';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DELIVERY_RECORDED_CHANNEL } from './outcome-recorder';
@@ -93,7 +94,10 @@ export class DeliveryWaiter implements OnModuleDestroy {
   private async connect(): Promise<Client> {
     const client = new Client({ connectionString: this.config.database.url });
     const reset = (err?: unknown) => {
-      if (err) this.logger.warn({ err }, 'delivery notification connection lost; waiters poll until it is back');
+      if (err)
+        unlessOutage(err, () =>
+          this.logger.warn({ err }, 'delivery notification connection lost; waiters poll until it is back'),
+        );
       this.listener = null;
       client.removeAllListeners();
       void client.end().catch(() => undefined);

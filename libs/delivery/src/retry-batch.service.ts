@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RetryBatchEntity } from '@slo/database';
-import { AppError, ErrorCode, isUuid } from '@slo/observability';
+import { AppError, DependencyUnavailableError, ErrorCode, isUuid, outages } from '@slo/observability';
 import { QueueName, RetryBatchJob } from '@slo/queue';
 import { Queue } from 'bullmq';
 import { DataSource, QueryFailedError } from 'typeorm';
@@ -56,6 +56,8 @@ export class RetryBatchService {
   ) {}
 
   async create(requestedBy: string, req: RetryBatchRequest): Promise<RetryBatchEntity> {
+    // The batch runs through Redis: refused (503) before anything is written while Redis is known down.
+    if (outages.isDown('redis')) throw new DependencyUnavailableError('redis', 'Redis is unreachable');
     retryWindow(req.since, req.until);
     const ids: { id: string }[] = await this.db.query(
       `SELECT id FROM deliveries WHERE status = ANY($1) AND created_at >= $2 AND created_at < $3

@@ -111,7 +111,9 @@ interface Watched {
   probes: Set<() => Promise<unknown>>;
   ports: Set<number>;
   timer?: NodeJS.Timeout;
+  /** The probe round in flight, and when it started. */
   probing?: Promise<boolean>;
+  probingSince?: number;
 }
 
 function describe(err: unknown): string {
@@ -131,7 +133,8 @@ function withTimeout(p: Promise<unknown>, ms: number): Promise<unknown> {
 /**
  * What this process knows about its stores. A store is marked down when a failure is reported
  * and a probe confirms it (a stale error of a connection that was already replaced changes
- * nothing), and up again when a probe (or a health check) succeeds; each transition is logged
+ * nothing) or a health check fails, and up again when every probe of the process answers (each
+ * app's client has reconnected); each transition is logged
  * once: one line per outage and one per recovery, per store and per process, however many
  * requests, jobs and reconnect attempts fail in between. While a store is down it is probed
  * every second, so recovery is noticed without any traffic.
@@ -178,10 +181,14 @@ export class DependencyTracker {
     void this.probe(dep).then((ok) => ok || this.markDown(dep, err));
   }
 
-  /** A check of `dep` succeeded or failed (health checks report here). */
+  /**
+   * A check of `dep` succeeded or failed (health checks report here). A failure counts at once; a
+   * success ends an outage only when every probe of the process answers (a client that has not
+   * reconnected yet would otherwise make the outage end and start again).
+   */
   observe(dep: Dependency, ok: boolean, err?: unknown): void {
-    if (ok) this.markUp(dep);
-    else this.markDown(dep, err);
+    if (!ok) return this.markDown(dep, err);
+    if (this.isDown(dep)) this.probeUp(dep);
   }
 
   private markDown(dep: Dependency, err: unknown): void {
@@ -192,7 +199,7 @@ export class DependencyTracker {
     w.reason = describe(err);
     this.logger.warn(`${dep} is unreachable: ${w.reason}; answering 503 for what needs it until it is back`);
     if (w.probes.size && !w.timer) {
-      w.timer = setInterval(() => void this.probe(dep).then((ok) => ok && this.markUp(dep)), PROBE_INTERVAL_MS);
+      w.timer = setInterval(() => this.probeUp(dep), PROBE_INTERVAL_MS);
       w.timer.unref();
     }
   }
@@ -207,12 +214,21 @@ export class DependencyTracker {
     this.logger.log(`${dep} is reachable again after ${seconds} s (unreachable since: ${w.reason})`);
   }
 
-  /** True when any registered probe of `dep` answers in time; one probe round at a time. */
+  /** Ends the outage when a probe round that started after it began finds every probe answering. */
+  private probeUp(dep: Dependency): void {
+    const w = this.entry(dep);
+    const since = w.since;
+    const startedAt = w.probing ? w.probingSince! : Date.now();
+    void this.probe(dep).then((ok) => ok && w.down && w.since === since && startedAt >= since && this.markUp(dep));
+  }
+
+  /** True when every registered probe of `dep` answers in time; one probe round at a time. */
   private probe(dep: Dependency): Promise<boolean> {
     const w = this.entry(dep);
+    if (!w.probing) w.probingSince = Date.now();
     w.probing ??= (async () => {
       const results = await Promise.allSettled([...w.probes].map((p) => withTimeout(p(), PROBE_TIMEOUT_MS)));
-      return results.some((r) => r.status === 'fulfilled');
+      return results.every((r) => r.status === 'fulfilled');
     })().finally(() => (w.probing = undefined));
     return w.probing;
   }
