@@ -128,6 +128,8 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
       IDENTITY_ISSUER: urls.identity,
       API_PUBLIC_URL: urls.api,
       LOG_LEVEL: 'info',
+      // Set, so the only warnings are the outage lines this file counts.
+      METRICS_TOKEN: 'outage-test-metrics-token-0123456789abcdef',
       LOGOUT_REDIRECT_WAIT_MS: '200',
       ...FAST_DELIVERY_ENV,
     });
@@ -202,7 +204,7 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
       }
     });
 
-    it('/token answers 503 temporarily_unavailable, /auth an HTML 503 page, GET /logout 503', async () => {
+    it('/token answers 503 temporarily_unavailable, /auth and GET /logout an HTML 503 page', async () => {
       const token = await clientCredentials();
       expect(token.status).toBe(503);
       expect(token.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -221,6 +223,9 @@ describe('outages: PostgreSQL or Redis unreachable, then back', () => {
       });
       expect(logout.status).toBe(503);
       expect(logout.headers.get('retry-after')).toMatch(/^\d+$/);
+      // A browser route: an HTML page, not the api's JSON.
+      expect(logout.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await logout.text()).toContain('Temporarily unavailable');
     });
 
     it('the worker keeps running its jobs against the unreachable database', async () => {

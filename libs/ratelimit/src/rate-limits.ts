@@ -31,8 +31,9 @@ export function describeWait(seconds: number): string {
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
- * Logs once when the limits fall back to process memory (Redis unreachable) and once when they
- * are shared again; not once per request.
+ * Notes (at debug level, once each) when the limits fall back to process memory (Redis
+ * unreachable) and when they are shared again; the outage itself is the one warning line of the
+ * process's outage tracker (@slo/observability outages), so an outage is not logged twice.
  */
 class StoreWatch {
   private degraded = false;
@@ -45,10 +46,10 @@ class StoreWatch {
     const ready = this.redis.status === 'ready';
     if (!ready && !this.degraded) {
       this.degraded = true;
-      this.logger.warn('rate limits: Redis is unreachable; counting in each process until it is back');
+      this.logger.debug('rate limits: Redis is unreachable; counting in each process until it is back');
     } else if (ready && this.degraded) {
       this.degraded = false;
-      this.logger.log('rate limits: Redis is back; limits are shared by every instance again');
+      this.logger.debug('rate limits: Redis is back; limits are shared by every instance again');
     }
   }
 }
