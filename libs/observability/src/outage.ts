@@ -182,12 +182,14 @@ export class DependencyTracker {
   }
 
   /**
-   * A check of `dep` succeeded or failed (health checks report here). A failure counts at once; a
-   * success ends an outage only when every probe of the process answers (a client that has not
-   * reconnected yet would otherwise make the outage end and start again).
+   * A check of `dep` succeeded or failed (health checks report here). A failure counts once a
+   * probe round confirms it, like any reported failure (one slow answer on a loaded machine, just
+   * after a recovery, is not a new outage); a success ends an outage only when every probe of the
+   * process answers (a client that has not reconnected yet would otherwise make the outage end
+   * and start again).
    */
   observe(dep: Dependency, ok: boolean, err?: unknown): void {
-    if (!ok) return this.markDown(dep, err);
+    if (!ok) return this.reportFailure(dep, err);
     if (this.isDown(dep)) this.probeUp(dep);
   }
 
