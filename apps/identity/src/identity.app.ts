@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { IdentityModule } from './identity.module';
 import { errorPage } from './oidc/html';
-import { OIDC_PROVIDER } from './oidc/oidc-provider.factory';
+import { OIDC_PROVIDER } from './oidc/oidc-provider.token';
 import { isBrowserRoute, isOAuthEndpoint, isProviderPath } from './oidc/provider-routes';
 
 /** Sign-in and logout pages answer errors as HTML pages; OAuth endpoints add `error_description`. */

@@ -1,5 +1,12 @@
 import type { Request, Response } from 'express';
-import type { ErrorBody } from './http-exception.filter';
+
+/** The JSON error of every app: `{ error, message, details? }`; 5xx also carry an `error_id` that is logged. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  details?: unknown;
+  error_id?: string;
+}
 
 /**
  * How an app answers errors. API routes answer the JSON error `{ error, message, details? }`;

@@ -4,14 +4,7 @@ import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
 import { outageBody, RETRY_AFTER_SECONDS } from './outage';
 import { logSafeMessage, redactUrl } from './redaction';
-import { ErrorRendering, sendError } from './error-rendering';
-
-export interface ErrorBody {
-  error: string;
-  message: string;
-  details?: unknown;
-  error_id?: string;
-}
+import { ErrorBody, ErrorRendering, sendError } from './error-rendering';
 
 const HTTP_CODES: Partial<Record<number, string>> = {
   400: 'bad_request',

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { errors } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { impliedGrant } from '../oidc/implied-grant';
-import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
+import { OIDC_PROVIDER } from '../oidc/oidc-provider.token';
 import { InteractionErrorFilter } from './interaction-error.filter';
 import { renderLoginPage } from './login-page';
 

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { page, escapeHtml } from '../oidc/html';
-import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
+import { OIDC_PROVIDER } from '../oidc/oidc-provider.token';
 import { OIDC_ROUTES } from '../oidc/provider-routes';
 import { IdentityLogoutService } from './identity-logout.service';
 import { loggedOutPage } from './logout-pages';

@@ -5,17 +5,12 @@ import type { LogoutTrigger } from '@slo/database';
 import { LogoutService, RecordedLogout } from '@slo/logout';
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
-import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
+import type { FrontchannelFrame } from './logout-pages';
+import { OIDC_PROVIDER } from '../oidc/oidc-provider.token';
 
 export interface BrowserSession {
   sid: string;
   sub: string;
-}
-
-/** A front-channel logout iframe: the client's frontchannel_logout_uri with iss and sid. */
-export interface FrontchannelFrame {
-  clientId: string;
-  src: string;
 }
 
 /**

@@ -1,5 +1,10 @@
 import { escapeHtml, page } from '../oidc/html';
-import type { FrontchannelFrame } from './identity-logout.service';
+
+/** A front-channel logout iframe: the client's frontchannel_logout_uri with iss and sid. */
+export interface FrontchannelFrame {
+  clientId: string;
+  src: string;
+}
 
 /** Signed out. With front-channel clients: their iframes load here, then the browser continues to `next`. */
 export function loggedOutPage(frames: FrontchannelFrame[], next: string | null): string {

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '@slo/config';
 import { hashStoredId } from '@slo/sessions';
 import type Provider from 'oidc-provider';
 import { DataSource } from 'typeorm';
-import { OIDC_PROVIDER } from '../oidc/oidc-provider.factory';
+import { OIDC_PROVIDER } from '../oidc/oidc-provider.token';
 
 /** A user's access token as the provider stored it. */
 export interface UserToken {

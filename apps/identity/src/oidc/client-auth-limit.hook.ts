@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { RateLimited, RateLimits } from '@slo/ratelimit';
 import Provider, { errors } from 'oidc-provider';
-import { OIDC_PROVIDER } from './oidc-provider.factory';
+import { OIDC_PROVIDER } from './oidc-provider.token';
 
 interface ClientWithSecret {
   clientId: string;

@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 // The provider's own keystore initialiser (the one its constructor runs): re-running it swaps the
 // signing keys and the published JWKS of a running provider.
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
-import { OIDC_PROVIDER } from './oidc-provider.factory';
+import { OIDC_PROVIDER } from './oidc-provider.token';
 
 /**
  * Key rotation reaches every identity instance: every KEY_RELOAD_SECONDS the signing-key table is

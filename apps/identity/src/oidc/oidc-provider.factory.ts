@@ -11,9 +11,8 @@ import { DataSource } from 'typeorm';
 import { findAccountWith } from './account';
 import { toOidcClientMetadata } from './client-metadata';
 import { buildOidcConfiguration } from './oidc-configuration';
+import { OIDC_PROVIDER } from './oidc-provider.token';
 import { participationMiddleware } from './participation.middleware';
-
-export const OIDC_PROVIDER = Symbol('OIDC_PROVIDER');
 
 interface SessionWithSid {
   uid: string;

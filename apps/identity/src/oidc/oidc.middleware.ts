@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml, page } from './html';
-import { OIDC_PROVIDER } from './oidc-provider.factory';
+import { OIDC_PROVIDER } from './oidc-provider.token';
 import { isProviderPath } from './provider-routes';
 
 /** Where a provider route's `server_error` leaves the store that caused it. */
