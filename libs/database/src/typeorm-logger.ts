@@ -1,7 +1,7 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Logger, LoggerOptions } from 'typeorm';
 // Relative: this file is loaded where path aliases are not mapped (migration CLI, test global setup).
-import { logSafeMessage, scrubParameters } from '../../observability/src/redaction';
+import { logSafeMessage, scrubParameters } from '../../config/src/redaction';
 
 type Kind = 'query' | 'error' | 'schema' | 'warn' | 'info' | 'log' | 'migration';
 

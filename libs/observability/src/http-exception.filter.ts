@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from './app-error';
 import { outageBody, RETRY_AFTER_SECONDS } from './outage';
-import { logSafeMessage, redactUrl } from './redaction';
+import { logSafeMessage, redactUrl } from '@slo/config';
 import { ErrorBody, ErrorRendering, sendError } from './error-rendering';
 
 const HTTP_CODES: Partial<Record<number, string>> = {

@@ -1,12 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@slo/config';
+import { APP_CONFIG, AppConfig, REDACTED, REDACTED_PATHS, redactError, redactUrl } from '@slo/config';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
-import { REDACTED, REDACTED_PATHS, redactError, redactUrl } from './redaction';
-
-export { REDACTED_PATHS } from './redaction';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { REDACTED_PATHS, redactQuery } from './logging.module';
-import { logSafeMessage, redactError, redactUrl } from './redaction';
+import { redactQuery } from './logging.module';
+import { logSafeMessage, REDACTED_PATHS, redactError, redactUrl } from '@slo/config';
 
 describe('redactQuery', () => {
   it('removes tokens and codes from logged URLs and keeps the rest', () => {

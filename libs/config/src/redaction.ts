@@ -1,6 +1,7 @@
 // The one place that says what never reaches a log line. Used by the pino setup
 // (logging.module.ts), the error filter (http-exception.filter.ts) and the TypeORM logger
-// (libs/database). Relative imports only: libs/database loads this where path aliases are not mapped.
+// (libs/database). It sits in the bottom library, beside the config, so every layer can use it;
+// relative imports only: libs/database loads this where path aliases are not mapped.
 
 export const REDACTED = '[redacted]';
 
