@@ -4,7 +4,7 @@
  * library imports only libraries of a lower layer. Change LAYERS and the page together.
  */
 const LAYERS = [
-  ['config', 'sdk-browser'],
+  ['config', 'sdk-browser', 'validation'],
   ['database', 'queue', 'testing'],
   ['keys', 'sessions', 'observability', 'ratelimit'],
   ['accounts', 'clients'],

@@ -1,4 +1,5 @@
 import { FieldProblem } from '@slo/observability';
+import { uriListProblems } from '@slo/validation';
 import { AddressPolicy } from './address-policy';
 import { ClientFields } from './client-input';
 import { backchannelUriProblem, originProblem, Resolver, uriProblem, UriRules } from './uri-policy';
@@ -17,11 +18,7 @@ export async function clientProblems(
   const add = (field: string, problem: string) => problems.push({ field, problems: [problem] });
 
   const checkList = (field: string, values: string[], check: (v: string) => string | null) => {
-    values.forEach((v, i) => {
-      const p = check(v);
-      if (p) add(`${field}[${i}]`, p);
-    });
-    if (new Set(values).size !== values.length) add(field, 'must not contain duplicates');
+    for (const p of uriListProblems(field, values, check)) add(p.field, p.problem);
   };
   checkList('redirect_uris', c.redirect_uris, (v) => uriProblem(v, rules));
   checkList('post_logout_redirect_uris', c.post_logout_redirect_uris, (v) => uriProblem(v, rules));

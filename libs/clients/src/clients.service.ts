@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { ClientEntity, preparedQuery } from '@slo/database';
+import { ClientEntity, Keyset, Page, PageRequest, preparedQuery, textKey, timestampKey } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
 import { randomBytes } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
@@ -10,13 +10,11 @@ import { ClientFields, CreateClientInput, UpdateClientInput } from './client-inp
 import { clientProblems } from './client-rules';
 import { generateClientSecret, hashClientSecret } from './client-secret';
 import { clientFieldsOf } from './client-view';
-import { decodeCursor, encodeCursor } from './cursor';
 import { generateWebhookSecret, sealWebhookSecret } from './webhook-secret';
+import { isClientId } from '@slo/validation';
 
-export interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
+/** The client list's order: newest first, then client_id (the clients_created_at_idx index). */
+const BY_CREATION = new Keyset([timestampKey('c.created_at'), textKey('c.client_id', isClientId)], AppError.validation);
 
 function applyFields(c: ClientEntity, f: ClientFields): void {
   c.name = f.client_name;
@@ -132,20 +130,18 @@ export class ClientsService {
   }
 
   /** Newest first, keyset-paginated on (created_at, client_id). */
-  async list(opts: { cursor?: string; limit: number }): Promise<Page<ClientEntity>> {
-    const qb = this.clients.createQueryBuilder('c').orderBy('c.created_at', 'DESC').addOrderBy('c.client_id', 'DESC');
-    if (opts.cursor) {
-      const cur = decodeCursor(opts.cursor);
-      qb.where('(c.created_at, c.client_id) < (:at, :id)', { at: cur.at, id: cur.id });
-    }
-    const rows = await qb.take(opts.limit + 1).getMany();
-    const data = rows.slice(0, opts.limit);
-    const last = data[data.length - 1];
-    return {
-      data,
-      next_cursor:
-        rows.length > opts.limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.clientId }) : null,
-    };
+  async list(page: PageRequest): Promise<Page<ClientEntity>> {
+    const qb = this.clients.createQueryBuilder('c').addSelect(BY_CREATION.select());
+    for (const column of BY_CREATION.sortColumns) qb.addOrderBy(column, 'DESC');
+    const params: Record<string, string> = {};
+    const after = BY_CREATION.after(page.cursor, (value) => {
+      const name = `key${Object.keys(params).length}`;
+      params[name] = value;
+      return `:${name}`;
+    });
+    if (after) qb.where(after, params);
+    const { entities, raw } = await qb.limit(page.limit + 1).getRawAndEntities<Record<string, unknown>>();
+    return BY_CREATION.page(entities, raw, page.limit);
   }
 
   /** Changes a client; switching to webhook delivery issues a webhook secret (returned this once). */

@@ -5,6 +5,5 @@ export * from './client-secret';
 export * from './client-view';
 export * from './clients.module';
 export * from './clients.service';
-export * from './cursor';
 export * from './uri-policy';
 export * from './webhook-secret';

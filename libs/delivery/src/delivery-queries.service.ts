@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Keyset, Page, PageRequest, uuidKey } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
+import { isUuid } from '@slo/validation';
 import { DataSource } from 'typeorm';
 
 /** Who asks: an operator sees everything, a client only what was sent to it. */
@@ -26,26 +28,11 @@ export interface DeliveryFilter {
   until?: Date;
 }
 
-export interface PageRequest {
-  cursor?: string;
-  limit: number;
-}
-
-export interface ListPage<T> {
-  data: T[];
-  next_cursor: string | null;
-}
-
 type Row = Record<string, unknown>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function cursorId(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  const id = Buffer.from(raw, 'base64url').toString('utf8');
-  if (!UUID.test(id)) throw AppError.validation('cursor', 'is not a cursor returned by this api');
-  return id;
-}
+/** Ids are UUIDv7 (time-ordered): newest first is descending id. */
+const EVENTS_BY_ID = new Keyset([uuidKey('e.id')], AppError.validation);
+const DELIVERIES_BY_ID = new Keyset([uuidKey('d.id')], AppError.validation);
 
 /** WHERE conditions with numbered parameters, built up from optional filters. */
 class Conditions {
@@ -60,6 +47,11 @@ class Conditions {
 
   where(): string {
     return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+
+  /** A condition whose placeholders were made with param(); nothing when null. */
+  addSql(sql: string | null): void {
+    if (sql) this.parts.push(sql);
   }
 
   /** A parameter placeholder for `value` (e.g. the LIMIT). */
@@ -113,14 +105,14 @@ export type EventView = ReturnType<typeof eventView>;
 
 /**
  * Read side of the pipeline for operators and clients: events, deliveries, attempts, newest
- * first. Ids are UUIDv7 (time-ordered), so the cursor is the last id seen and pages stay stable
- * while new events arrive. Reads PostgreSQL only, never Redis.
+ * first. Ids are UUIDv7 (time-ordered), so the cursor is the last id seen (Keyset, @slo/database)
+ * and pages stay stable while new events arrive. Reads PostgreSQL only, never Redis.
  */
 @Injectable()
 export class DeliveryQueries {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async listEvents(viewer: Viewer, f: EventFilter, page: PageRequest): Promise<ListPage<EventView>> {
+  async listEvents(viewer: Viewer, f: EventFilter, page: PageRequest): Promise<Page<EventView>> {
     const c = new Conditions();
     if (f.sub) c.add('e.sub = ?', f.sub);
     if (f.sid && viewer.clientId !== null) {
@@ -133,25 +125,22 @@ export class DeliveryQueries {
     if (f.until) c.add('e.created_at < ?', f.until);
     const client = viewer.clientId ?? f.clientId;
     if (client) c.add('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ?)', client);
-    const after = cursorId(page.cursor);
-    if (after) c.add('e.id < ?', after);
+    c.addSql(EVENTS_BY_ID.after(page.cursor, (v) => c.param(v)));
     const limit = c.param(page.limit + 1);
     const told =
       viewer.clientId === null
         ? ''
         : `, ARRAY(SELECT d.sid FROM deliveries d WHERE d.event_id = e.id AND d.client_id = ${c.param(viewer.clientId)} AND d.sid <> '') AS told_sids`;
     const rows: Row[] = await this.db.query(
-      `SELECT e.*${told} FROM logout_events e ${c.where()} ORDER BY e.id DESC LIMIT ${limit}`,
+      `SELECT e.*, ${EVENTS_BY_ID.select()}${told} FROM logout_events e ${c.where()} ORDER BY ${EVENTS_BY_ID.orderBy()} LIMIT ${limit}`,
       c.params,
     );
-    return this.page(
-      rows.map((r) => eventView(r, viewer, (r.told_sids as string[] | undefined) ?? [])),
-      page.limit,
-    );
+    const events = EVENTS_BY_ID.page(rows, rows, page.limit);
+    return { ...events, data: events.data.map((r) => eventView(r, viewer, (r.told_sids as string[] | undefined) ?? [])) };
   }
 
   async getEvent(viewer: Viewer, id: string): Promise<EventView & { deliveries: DeliveryView[] }> {
-    if (!UUID.test(id)) throw new AppError(ErrorCode.NotFound, `logout event ${id} does not exist`);
+    if (!isUuid(id)) throw new AppError(ErrorCode.NotFound, `logout event ${id} does not exist`);
     const [event]: Row[] = await this.db.query('SELECT * FROM logout_events WHERE id = $1', [id]);
     const deliveries: Row[] = event
       ? await this.db.query(
@@ -166,23 +155,26 @@ export class DeliveryQueries {
     return { ...eventView(event, viewer, told), deliveries: deliveries.map(deliveryView) };
   }
 
-  async listDeliveries(viewer: Viewer, f: DeliveryFilter, page: PageRequest): Promise<ListPage<DeliveryView>> {
+  async listDeliveries(viewer: Viewer, f: DeliveryFilter, page: PageRequest): Promise<Page<DeliveryView>> {
     const c = new Conditions();
     const client = viewer.clientId ?? f.clientId;
-    if (client) c.add('client_id = ?', client);
-    if (f.status) c.add('status = ?', f.status);
-    if (f.eventId) c.add('event_id = ?', f.eventId);
-    if (f.since) c.add('created_at >= ?', f.since);
-    if (f.until) c.add('created_at < ?', f.until);
-    const after = cursorId(page.cursor);
-    if (after) c.add('id < ?', after);
+    if (client) c.add('d.client_id = ?', client);
+    if (f.status) c.add('d.status = ?', f.status);
+    if (f.eventId) c.add('d.event_id = ?', f.eventId);
+    if (f.since) c.add('d.created_at >= ?', f.since);
+    if (f.until) c.add('d.created_at < ?', f.until);
+    c.addSql(DELIVERIES_BY_ID.after(page.cursor, (v) => c.param(v)));
     const limit = c.param(page.limit + 1);
-    const rows: Row[] = await this.db.query(`SELECT * FROM deliveries ${c.where()} ORDER BY id DESC LIMIT ${limit}`, c.params);
-    return this.page(rows.map(deliveryView), page.limit);
+    const rows: Row[] = await this.db.query(
+      `SELECT d.*, ${DELIVERIES_BY_ID.select()} FROM deliveries d ${c.where()} ORDER BY ${DELIVERIES_BY_ID.orderBy()} LIMIT ${limit}`,
+      c.params,
+    );
+    const deliveries = DELIVERIES_BY_ID.page(rows, rows, page.limit);
+    return { ...deliveries, data: deliveries.data.map(deliveryView) };
   }
 
   async getDelivery(viewer: Viewer, id: string): Promise<DeliveryView> {
-    const rows: Row[] = UUID.test(id)
+    const rows: Row[] = isUuid(id)
       ? await this.db.query('SELECT * FROM deliveries WHERE id = $1 AND ($2::varchar IS NULL OR client_id = $2)', [
           id,
           viewer.clientId,
@@ -207,11 +199,5 @@ export class DeliveryQueries {
       outcome: r.outcome as string,
       response_excerpt: (r.response_excerpt as string | null) ?? null,
     }));
-  }
-
-  private page<T extends { id: string }>(rows: T[], limit: number): ListPage<T> {
-    const data = rows.slice(0, limit);
-    const last = data[data.length - 1];
-    return { data, next_cursor: rows.length > limit && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null };
   }
 }

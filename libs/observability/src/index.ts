@@ -2,7 +2,6 @@ export * from './app-error';
 export * from './health.module';
 export * from './http-exception.filter';
 export * from './error-rendering';
-export * from './input-formats';
 export * from './input-text';
 export * from './request-hygiene';
 export * from './logging.module';

@@ -1,4 +1,3 @@
-import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   AUTH_METHODS,
@@ -16,37 +15,11 @@ import {
 import type { GrantType, ServerScope } from '@slo/clients';
 import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { CLIENT_ID_HINT, IsClientId, IsUriList, Omittable } from '@slo/validation';
 
-/** May be left out, but not sent as null (null is only meaningful for the nullable URI and override fields). */
-function Omittable(): PropertyDecorator {
-  return ValidateIf((_object, value) => value !== undefined);
-}
-
-/** An optional list of at most MAX_URIS strings of at most MAX_URI_LENGTH (the URI rules apply in the service). */
-function OptionalUriList(): PropertyDecorator {
-  return applyDecorators(
-    Omittable(),
-    IsArray(),
-    ArrayMaxSize(MAX_URIS),
-    IsString({ each: true }),
-    MaxLength(MAX_URI_LENGTH, { each: true }),
-  );
-}
+/** A redirect, logout-redirect or origin list (the URI rules apply in the service). */
+const URI_LIST = { maxItems: MAX_URIS, maxLength: MAX_URI_LENGTH };
 
 /** Logout and redirect endpoints: the fields a client may also change about itself. */
 export class SelfServiceClientDto {
@@ -54,18 +27,18 @@ export class SelfServiceClientDto {
     type: [String],
     description: 'exact-match redirect URIs (https; http only for loopback or in local development)',
   })
-  @OptionalUriList()
+  @IsUriList(URI_LIST)
   redirect_uris?: string[];
 
   @ApiPropertyOptional({ type: [String] })
-  @OptionalUriList()
+  @IsUriList(URI_LIST)
   post_logout_redirect_uris?: string[];
 
   @ApiPropertyOptional({
     type: [String],
     description: 'browser origins (scheme://host[:port]) allowed to call identity with credentials',
   })
-  @OptionalUriList()
+  @IsUriList(URI_LIST)
   web_origins?: string[];
 
   @ApiPropertyOptional({ nullable: true, description: 'OIDC back-channel logout endpoint; null removes it' })
@@ -167,7 +140,7 @@ export class CreateClientDto extends OperatorClientDto {
   @ApiPropertyOptional({ description: 'chosen client_id (3-100 of A-Z a-z 0-9 . _ : -); generated when absent' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9._:-]{3,100}$/, { message: 'must be 3-100 characters of A-Z a-z 0-9 . _ : -' })
+  @IsClientId({ message: CLIENT_ID_HINT })
   client_id?: string;
 
   @ApiProperty()

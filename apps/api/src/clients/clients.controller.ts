@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientsService, ClientView, ClientViewWithWebhookSecret, toClientView, withIssuedWebhookSecret } from '@slo/clients';
+import type { Page } from '@slo/database';
 import { RequireScopes } from '../auth/principal';
 import { CreateClientDto, ListClientsQueryDto, UpdateClientDto } from './client.dto';
 
@@ -21,7 +22,7 @@ export class ClientsController {
 
   @Get()
   @ApiOperation({ summary: 'List clients, newest first (cursor pagination)' })
-  async list(@Query() q: ListClientsQueryDto): Promise<{ data: ClientView[]; next_cursor: string | null }> {
+  async list(@Query() q: ListClientsQueryDto): Promise<Page<ClientView>> {
     const page = await this.clients.list({ cursor: q.cursor, limit: q.limit ?? 20 });
     return { data: page.data.map(toClientView), next_cursor: page.next_cursor };
   }

@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { DELIVERY_STATUSES, LOGOUT_TRIGGERS } from '@slo/database';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsInstant } from '@slo/observability';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsClientId, IsInstant, IsUuid } from '@slo/validation';
 
 class PageQueryDto {
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
@@ -30,8 +30,6 @@ class PageQueryDto {
   until?: string;
 }
 
-const CLIENT_ID = /^[A-Za-z0-9._:-]{3,100}$/;
-
 export class ListEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
@@ -47,7 +45,7 @@ export class ListEventsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ description: 'events with a delivery to this client' })
   @IsOptional()
-  @Matches(CLIENT_ID, { message: 'must be a client_id' })
+  @IsClientId()
   client_id?: string;
 
   @ApiPropertyOptional({ enum: LOGOUT_TRIGGERS })
@@ -59,7 +57,7 @@ export class ListEventsQueryDto extends PageQueryDto {
 export class ListDeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(CLIENT_ID, { message: 'must be a client_id' })
+  @IsClientId()
   client_id?: string;
 
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
@@ -69,7 +67,7 @@ export class ListDeliveriesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsUUID()
+  @IsUuid()
   event_id?: string;
 }
 

@@ -1,14 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { batchView, RETRYABLE_STATUSES, RetryBatchService } from '@slo/delivery';
-import { AppError, ErrorCode, IsInstant } from '@slo/observability';
-import { ArrayMinSize, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
+import { AppError, ErrorCode } from '@slo/observability';
+import { IsClientId, IsInstant } from '@slo/validation';
+import { ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 
 export class CreateRetryBatchDto {
   @ApiPropertyOptional({ description: 'only this client’s deliveries (a client:self caller: always its own)' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9._:-]{3,100}$/, { message: 'must be a client_id' })
+  @IsClientId()
   client_id?: string;
 
   @ApiPropertyOptional({ enum: RETRYABLE_STATUSES, isArray: true, default: ['dead', 'rejected'] })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import type { RecordedLogout } from '@slo/logout';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsInstant } from '@slo/observability';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsClientId, IsInstant } from '@slo/validation';
 
 export const MAX_TARGET_CLIENTS = 100;
 
@@ -29,7 +29,7 @@ export class CreateLogoutEventDto {
   @IsArray()
   @ArrayMaxSize(MAX_TARGET_CLIENTS)
   @IsString({ each: true })
-  @Matches(/^[A-Za-z0-9._:-]{3,100}$/, { each: true, message: 'each value must be a client_id' })
+  @IsClientId({ each: true })
   target_clients?: string[];
 
   @ApiPropertyOptional({ description: 'when the logout happened (ISO 8601); default: now' })

@@ -1,4 +1,4 @@
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { isUUID, IsUUID, Matches, registerDecorator, ValidationOptions } from 'class-validator';
 
 /**
  * RFC 3339 date-times (`2024-01-31T12:00:00Z`, `2024-01-31T13:00:00.5+01:00`) and plain dates
@@ -51,9 +51,30 @@ export function IsInstant(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
-/** An RFC 9562 UUID in its canonical text form (any version; the nil and max UUIDs included). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/**
+ * An RFC 9562 UUID in its canonical text form, either case: versions 1-8 with the RFC variant, and
+ * the nil and max UUIDs (class-validator's IsUUID('all'), so the DTO check and this one agree).
+ */
 export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
+  return typeof value === 'string' && isUUID(value, 'all');
+}
+
+/** class-validator: the value is a UUID (see isUuid); the problem reads `must be a UUID`. */
+export function IsUuid(options?: ValidationOptions): PropertyDecorator {
+  return IsUUID('all', options);
+}
+
+/** What a client_id may be: 3-100 of A-Z a-z 0-9 . _ : - (chosen at registration, or generated). */
+const CLIENT_ID = /^[A-Za-z0-9._:-]{3,100}$/;
+
+export const CLIENT_ID_HINT = 'must be 3-100 characters of A-Z a-z 0-9 . _ : -';
+
+export function isClientId(value: unknown): value is string {
+  return typeof value === 'string' && CLIENT_ID.test(value);
+}
+
+/** class-validator: the value (each value, with `each`) is a client_id; the problem reads `must be a client_id`. */
+export function IsClientId(options?: ValidationOptions): PropertyDecorator {
+  const message = options?.each ? 'each value must be a client_id' : 'must be a client_id';
+  return Matches(CLIENT_ID, { message, ...options });
 }

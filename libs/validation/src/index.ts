@@ -1,0 +1,2 @@
+export * from './input-formats';
+export * from './uri-list';
