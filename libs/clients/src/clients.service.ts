@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { ClientEntity, Keyset, Page, PageRequest, preparedQuery, textKey, timestampKey } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
+import { isClientId } from '@slo/validation';
 import { randomBytes } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
 import { AddressPolicy } from './address-policy';
@@ -11,7 +12,6 @@ import { clientProblems } from './client-rules';
 import { generateClientSecret, hashClientSecret } from './client-secret';
 import { clientFieldsOf } from './client-view';
 import { generateWebhookSecret, sealWebhookSecret } from './webhook-secret';
-import { isClientId } from '@slo/validation';
 
 /** The client list's order: newest first, then client_id (the clients_created_at_idx index). */
 const BY_CREATION = new Keyset([timestampKey('c.created_at'), textKey('c.client_id', isClientId)], AppError.validation);

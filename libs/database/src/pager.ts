@@ -16,7 +16,7 @@ export interface PageRequest {
 export const NOT_A_CURSOR = 'is not a cursor returned by this api';
 
 /** One column of a sort key. */
-export interface KeyColumn {
+interface KeyColumn {
   /** The column as the query names it, e.g. `c.created_at`. */
   column: string;
   /** SQL giving the column's value as exact text: what the cursor carries. */

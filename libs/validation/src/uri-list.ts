@@ -20,7 +20,7 @@ export function IsUriList(limits: { maxItems: number; maxLength: number }): Prop
   );
 }
 
-export interface ListProblem {
+interface ListProblem {
   field: string;
   problem: string;
 }
