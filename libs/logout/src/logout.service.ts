@@ -9,7 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { Participant, planDeliveries, TargetClient } from './delivery-plan';
 import { LogoutRequest, requestFingerprint } from './logout-request';
 
-export interface RecordedDelivery {
+interface RecordedDelivery {
   id: string;
   clientId: string;
   sid: string;
@@ -17,7 +17,7 @@ export interface RecordedDelivery {
 }
 
 /** A participant of the ended session(s) that registered a front-channel logout URI. */
-export interface FrontchannelTarget {
+interface FrontchannelTarget {
   clientId: string;
   sid: string;
   uri: string;

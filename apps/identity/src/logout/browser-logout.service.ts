@@ -8,7 +8,7 @@ import { OIDC_PROVIDER } from '../oidc/oidc-provider.token';
 import type { LogoutAnswer } from './logout-answer';
 import { FrontchannelFrame, loggedOutPage } from './logout-pages';
 
-export interface BrowserSession {
+interface BrowserSession {
   sid: string;
   sub: string;
 }

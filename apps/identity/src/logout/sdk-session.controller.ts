@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { BrowserLogout } from './browser-logout.service';
 
 /** The header a state-changing SDK call must carry: a cross-site form cannot send it, and sending it needs a CORS preflight. */
-export const SDK_REQUEST_HEADER = 'x-spid-request';
+const SDK_REQUEST_HEADER = 'x-spid-request';
 
-export interface SessionStatus {
+interface SessionStatus {
   logged_in: boolean;
   user_id: string | null;
   /** Changes when the user signs in anew; not the session id itself. */
