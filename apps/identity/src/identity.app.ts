@@ -10,7 +10,7 @@ import { OIDC_PROVIDER } from './oidc/oidc-provider.token';
 import { isBrowserRoute, isOAuthEndpoint, isProviderPath } from './oidc/provider-routes';
 
 /** Sign-in and logout pages answer errors as HTML pages; OAuth endpoints add `error_description`. */
-export const IDENTITY_ERRORS: ErrorRendering = {
+const IDENTITY_ERRORS: ErrorRendering = {
   isBrowserRoute,
   htmlPage: errorPage,
   jsonExtras: (req, _status, body) =>

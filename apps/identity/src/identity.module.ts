@@ -10,11 +10,12 @@ import { QueueModule, RedisModule } from '@slo/queue';
 import { RateLimitModule } from '@slo/ratelimit';
 import { InteractionController } from './interaction/interaction.controller';
 import { ApiLogoutController } from './logout/api-logout.controller';
-import { BrowserSessionController } from './logout/browser-session.controller';
+import { SdkSessionController } from './logout/sdk-session.controller';
 import { EndSessionHook } from './logout/end-session.hook';
-import { IdentityLogoutService } from './logout/identity-logout.service';
+import { AppLogout } from './logout/app-logout.service';
+import { BrowserLogout } from './logout/browser-logout.service';
 import { RedirectLogoutController } from './logout/redirect-logout.controller';
-import { LogoutTokens } from './logout/user-tokens';
+import { TokenChecks } from './logout/token-checks';
 import { ClientAuthLimitHook } from './oidc/client-auth-limit.hook';
 import { denyFraming } from './oidc/framing';
 import { KeyReloader } from './oidc/key-reloader';
@@ -37,11 +38,12 @@ import { SdkController } from './sdk/sdk.controller';
     RateLimitModule,
     AuthModule,
   ],
-  controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, BrowserSessionController, SdkController],
+  controllers: [InteractionController, RedirectLogoutController, ApiLogoutController, SdkSessionController, SdkController],
   providers: [
     oidcProviderFactory,
-    IdentityLogoutService,
-    LogoutTokens,
+    BrowserLogout,
+    AppLogout,
+    TokenChecks,
     EndSessionHook,
     KeyReloader,
     SdkAssets,

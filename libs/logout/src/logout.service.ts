@@ -3,13 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DeliveryQueue, DeliveryWaiter } from '@slo/delivery';
 import { DeliveryEntity, DeliveryStatus, LogoutEventEntity } from '@slo/database';
 import { AppError, ErrorCode } from '@slo/observability';
+import { endSessions } from '@slo/sessions';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Participant, planDeliveries, TargetClient } from './delivery-plan';
 import { LogoutRequest, requestFingerprint } from './logout-request';
-import { endSessions } from './session-ending';
 
-export interface RecordedDelivery {
+interface RecordedDelivery {
   id: string;
   clientId: string;
   sid: string;
@@ -17,7 +17,7 @@ export interface RecordedDelivery {
 }
 
 /** A participant of the ended session(s) that registered a front-channel logout URI. */
-export interface FrontchannelTarget {
+interface FrontchannelTarget {
   clientId: string;
   sid: string;
   uri: string;

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { deleteExpiredSession, expiredSessions } from '@slo/sessions';
 import { DataSource } from 'typeorm';
 import { LogoutService } from './logout.service';
 
@@ -25,19 +26,13 @@ export class SessionExpirySweep {
   async sweep(): Promise<number> {
     let ended = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const rows: { uid: string; sub: string | null }[] = await this.db.query(
-        `SELECT uid, payload->>'accountId' AS sub FROM oidc_payloads
-          WHERE model = 'Session' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-        [BATCH],
-      );
+      const rows = await expiredSessions(this.db, BATCH);
       for (const row of rows) {
         if (row.sub) {
           await this.logouts.record({ trigger: 'session_expired', sid: row.uid, sub: row.sub });
           ended++;
         } else {
-          await this.db.query(`DELETE FROM oidc_payloads WHERE model = 'Session' AND uid = $1 AND expires_at <= now()`, [
-            row.uid,
-          ]);
+          await deleteExpiredSession(this.db, row.uid);
         }
       }
       if (rows.length < BATCH) break;

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 
-export interface Participation {
+interface Participation {
   sid: string;
   sub: string;
   clientId: string;

@@ -11,7 +11,7 @@ import { InteractionErrorFilter } from './interaction-error.filter';
 import { renderLoginPage } from './login-page';
 
 /** The same words for unknown e-mail and wrong password. */
-export const LOGIN_FAILED = 'The e-mail address or password is incorrect.';
+const LOGIN_FAILED = 'The e-mail address or password is incorrect.';
 
 /** Login interaction of the OpenID Provider: server-rendered form, no JavaScript needed. */
 @ApiExcludeController()

@@ -1,6 +1,6 @@
 import { escapeHtml, page } from '../oidc/html';
 
-export interface LoginPageModel {
+interface LoginPageModel {
   uid: string;
   clientName: string;
   email?: string;

@@ -1,7 +1,8 @@
 import { All, Body, Controller, Headers, HttpCode, Query } from '@nestjs/common';
+import { LogoutService } from '@slo/logout';
 import { AppError, ErrorCode } from '@slo/observability';
-import { IdentityLogoutService } from './identity-logout.service';
-import { LogoutTokens } from './user-tokens';
+import { AppLogout } from './app-logout.service';
+import { TokenChecks } from './token-checks';
 
 function bearer(header: string | undefined): string {
   const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header ?? '');
@@ -18,8 +19,9 @@ function bearer(header: string | undefined): string {
 @Controller('api/2/logout')
 export class ApiLogoutController {
   constructor(
-    private readonly tokens: LogoutTokens,
-    private readonly logout: IdentityLogoutService,
+    private readonly tokenChecks: TokenChecks,
+    private readonly appLogout: AppLogout,
+    private readonly logouts: LogoutService,
   ) {}
 
   @All()
@@ -30,18 +32,18 @@ export class ApiLogoutController {
     @Query('sub') subQuery: unknown,
   ): Promise<{ logged_out: true; event_id: string; scope: 'app' | 'all_sessions' }> {
     const value = bearer(authorization);
-    const user = await this.tokens.findUserToken(value);
+    const user = await this.tokenChecks.findUserToken(value);
     if (user) {
-      await this.tokens.revokeGrant(user.grantId);
-      const recorded = await this.logout.recordAppLogout(user);
+      const recorded = await this.appLogout.logOut(user);
       return { logged_out: true, event_id: recorded.event.id, scope: 'app' };
     }
-    const admin = await this.tokens.serverTokenClient(value, 'admin');
+    const admin = await this.tokenChecks.serverTokenClient(value, 'admin');
     if (!admin) throw new AppError(ErrorCode.InvalidToken, 'the token is unknown, expired, revoked or lacks scope admin');
     const sub = body?.sub ?? subQuery;
     if (typeof sub !== 'string' || !sub || sub.length > 255)
       throw AppError.validation('sub', 'the user to log out everywhere is required');
-    const recorded = await this.logout.recordAllSessions(sub, admin);
+    // Every session and token of the user ends; every client that took part is told.
+    const recorded = await this.logouts.record({ trigger: 'all_sessions', sub, initiatorClientId: admin });
     return { logged_out: true, event_id: recorded.event.id, scope: 'all_sessions' };
   }
 }

@@ -2,9 +2,11 @@ import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
 import { ClientsService } from '@slo/clients';
 import type { Request, Response } from 'express';
 import { OIDC_ROUTES } from '../oidc/provider-routes';
-import { IdentityLogoutService } from './identity-logout.service';
-import { loggedOutPage, logoutErrorPage } from './logout-pages';
-import { LogoutTokens } from './user-tokens';
+import { AppLogout } from './app-logout.service';
+import { BrowserLogout } from './browser-logout.service';
+import { expressAnswer } from './logout-answer';
+import { logoutErrorPage } from './logout-pages';
+import { TokenChecks } from './token-checks';
 
 /**
  * The original platform's redirect flow: `GET /logout?client_id=…[&redirect_uri=…][&oauth_token=…]`.
@@ -15,8 +17,9 @@ import { LogoutTokens } from './user-tokens';
 export class RedirectLogoutController {
   constructor(
     private readonly clients: ClientsService,
-    private readonly logout: IdentityLogoutService,
-    private readonly tokens: LogoutTokens,
+    private readonly browserLogout: BrowserLogout,
+    private readonly tokenChecks: TokenChecks,
+    private readonly appLogout: AppLogout,
   ) {}
 
   @Get()
@@ -37,17 +40,11 @@ export class RedirectLogoutController {
 
     if (typeof oauthToken === 'string' && oauthToken) {
       // Revoked only when it was issued to this client: another app's token is left alone.
-      const token = await this.tokens.findUserToken(oauthToken);
-      if (token?.clientId === clientId) await this.tokens.revokeGrant(token.grantId);
+      const token = await this.tokenChecks.findUserToken(oauthToken);
+      if (token?.clientId === clientId) await this.appLogout.revokeGrant(token);
     }
-    const recorded = await this.logout.endBrowserSession(req, res, 'user_logout', clientId);
-    await this.logout.awaitDeliveries(recorded, clientId);
-    const frames = this.logout.frontchannelFrames(recorded);
+    const recorded = await this.browserLogout.endCurrentSession(req, res, 'user_logout', clientId);
     const target = (redirectUri as string | undefined) ?? `${OIDC_ROUTES.end_session}/success`;
-    if (frames.length) {
-      res.status(200).type('html').send(loggedOutPage(frames, target));
-      return;
-    }
-    res.redirect(303, target);
+    await this.browserLogout.finish(expressAnswer(res), recorded, clientId, target);
   }
 }

@@ -7,7 +7,7 @@ import { OIDC_SCOPES } from './client-metadata';
 import { impliedGrant } from './implied-grant';
 import { OIDC_ROUTES } from './provider-routes';
 
-export interface OidcConfigurationDeps {
+interface OidcConfigurationDeps {
   config: AppConfig;
   adapter: Configuration['adapter'];
   jwks: { keys: Record<string, unknown>[] };

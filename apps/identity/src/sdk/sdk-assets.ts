@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** One servable file of the browser SDK. */
-export interface SdkAsset {
+interface SdkAsset {
   body: Buffer;
   contentType: string;
   etag: string;

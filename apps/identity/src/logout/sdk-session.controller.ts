@@ -3,12 +3,12 @@ import { ClientsService } from '@slo/clients';
 import { AppError, ErrorCode } from '@slo/observability';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { IdentityLogoutService } from './identity-logout.service';
+import { BrowserLogout } from './browser-logout.service';
 
 /** The header a state-changing SDK call must carry: a cross-site form cannot send it, and sending it needs a CORS preflight. */
-export const SDK_REQUEST_HEADER = 'x-spid-request';
+const SDK_REQUEST_HEADER = 'x-spid-request';
 
-export interface SessionStatus {
+interface SessionStatus {
   logged_in: boolean;
   user_id: string | null;
   /** Changes when the user signs in anew; not the session id itself. */
@@ -21,10 +21,10 @@ export interface SessionStatus {
  * `fetch(..., { credentials: 'include' })` from the client's registered web origins only.
  */
 @Controller('api/2/session')
-export class BrowserSessionController {
+export class SdkSessionController {
   constructor(
     private readonly clients: ClientsService,
-    private readonly logout: IdentityLogoutService,
+    private readonly browserLogout: BrowserLogout,
   ) {}
 
   @Options(['', 'logout'])
@@ -44,7 +44,7 @@ export class BrowserSessionController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<SessionStatus> {
     const client = await this.allowOrigin(clientId, req, res);
-    const session = await this.logout.currentSession(req, res);
+    const session = await this.browserLogout.currentSession(req, res);
     return {
       logged_in: Boolean(session),
       user_id: session?.sub ?? null,
@@ -65,7 +65,7 @@ export class BrowserSessionController {
     if (req.headers[SDK_REQUEST_HEADER] === undefined) {
       throw new AppError(ErrorCode.Forbidden, `the ${SDK_REQUEST_HEADER} header is required`);
     }
-    const recorded = await this.logout.endBrowserSession(req, res, 'user_logout', client);
+    const recorded = await this.browserLogout.endCurrentSession(req, res, 'user_logout', client);
     return { logged_out: Boolean(recorded), event_id: recorded?.event.id ?? null };
   }
 
