@@ -5,11 +5,13 @@
  */
 const LAYERS = [
   ['config', 'sdk-browser'],
-  ['database', 'queue', 'testing'],
-  ['keys', 'sessions', 'observability', 'ratelimit'],
+  ['errors'],
+  ['database', 'queue', 'observability', 'testing'],
+  ['keys', 'sessions', 'ratelimit'],
   ['accounts', 'clients'],
   ['auth', 'delivery'],
   ['logout'],
+  ['app-shell'],
 ];
 
 const layering = LAYERS.flatMap((layer, rank) =>

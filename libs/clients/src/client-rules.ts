@@ -1,4 +1,4 @@
-import { FieldProblem } from '@slo/observability';
+import { FieldProblem } from '@slo/errors';
 import { AddressPolicy } from './address-policy';
 import { ClientFields } from './client-input';
 import { backchannelUriProblem, originProblem, Resolver, uriProblem, UriRules } from './uri-policy';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { ClientEntity, preparedQuery } from '@slo/database';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { randomBytes } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';
 import { AddressPolicy } from './address-policy';

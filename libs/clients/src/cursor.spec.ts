@@ -1,4 +1,4 @@
-import { AppError } from '@slo/observability';
+import { AppError } from '@slo/errors';
 import { decodeCursor, encodeCursor } from './cursor';
 
 describe('client-list cursors', () => {

@@ -1,4 +1,5 @@
-import { AppError, parseInstant } from '@slo/observability';
+import { AppError } from '@slo/errors';
+import { parseInstant } from '@slo/observability';
 
 export interface Cursor {
   at: string;

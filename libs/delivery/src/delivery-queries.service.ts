@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { DataSource } from 'typeorm';
 
 /** Who asks: an operator sees everything, a client only what was sent to it. */

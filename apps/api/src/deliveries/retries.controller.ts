@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { batchView, RETRYABLE_STATUSES, RetryBatchService } from '@slo/delivery';
-import { AppError, ErrorCode, IsInstant } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
+import { IsInstant } from '@slo/observability';
 import { ArrayMinSize, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 

@@ -1,5 +1,5 @@
 import { All, Body, Controller, Headers, HttpCode, Query } from '@nestjs/common';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { IdentityLogoutService } from './identity-logout.service';
 import { LogoutTokens } from './user-tokens';
 
