@@ -4,12 +4,14 @@
  * library imports only libraries of a lower layer. Change LAYERS and the page together.
  */
 const LAYERS = [
-  ['config', 'sdk-browser', 'validation'],
-  ['database', 'queue', 'testing'],
-  ['keys', 'sessions', 'observability', 'ratelimit'],
+  ['config', 'sdk-browser'],
+  ['errors'],
+  ['database', 'queue', 'observability', 'validation', 'testing'],
+  ['keys', 'sessions', 'ratelimit'],
   ['accounts', 'clients'],
   ['auth', 'delivery'],
   ['logout'],
+  ['app-shell'],
 ];
 
 const layering = LAYERS.flatMap((layer, rank) =>

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@slo/config';
-import { createHttpApp } from '@slo/observability';
+import { createHttpApp } from '@slo/app-shell';
 import { ApiModule } from './api.module';
 import { mountQueueDashboard } from './queue-dashboard';
 

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AppShellModule } from '@slo/app-shell';
 import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
-import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
 import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
@@ -22,11 +22,9 @@ import { SessionsController } from './logout-events/sessions.controller';
 
 @Module({
   imports: [
-    LoggingModule.forRoot('api'),
+    AppShellModule.forRoot('api', { metrics: true }),
     DatabaseModule.forRoot(),
     RedisModule,
-    HealthModule,
-    MetricsModule,
     QueueModule.forRoot([]),
     ClientsModule,
     LogoutModule,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runApp } from '@slo/observability';
+import { runApp } from '@slo/app-shell';
 import { createApiApp } from './api.app';
 
 void runApp(

@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { UsersService } from '@slo/accounts';
 import { ClientsService } from '@slo/clients';
 import { AppConfig } from '@slo/config';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 
 /** The demo client app (apps/demo) as npm start runs it, and its user. */
 export const DEMO = {

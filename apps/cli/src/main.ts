@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@slo/config';
-import { AppError, describeStartupError } from '@slo/observability';
+import { describeStartupError } from '@slo/app-shell';
+import { AppError } from '@slo/errors';
 import { parseArgs } from 'node:util';
 import { CliModule } from './cli.module';
 import { COMMANDS } from './commands';

@@ -1,6 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '@slo/config';
-import { createHttpApp, ErrorBody, ErrorRendering, printableName } from '@slo/observability';
+import { createHttpApp } from '@slo/app-shell';
+import { ErrorBody, ErrorRendering } from '@slo/errors';
+import { printableName } from '@slo/observability';
 import type { Request } from 'express';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';

@@ -1,10 +1,10 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { AccountsModule } from '@slo/accounts';
+import { AppShellModule } from '@slo/app-shell';
 import { AuthModule } from '@slo/auth';
 import { ClientsModule } from '@slo/clients';
 import { DatabaseModule } from '@slo/database';
 import { KeysModule } from '@slo/keys';
-import { HealthModule, LoggingModule } from '@slo/observability';
 import { LogoutModule } from '@slo/logout';
 import { QueueModule, RedisModule } from '@slo/queue';
 import { RateLimitModule } from '@slo/ratelimit';
@@ -26,10 +26,9 @@ import { SdkController } from './sdk/sdk.controller';
 
 @Module({
   imports: [
-    LoggingModule.forRoot('identity'),
+    AppShellModule.forRoot('identity', { metrics: false }),
     DatabaseModule.forRoot(),
     RedisModule,
-    HealthModule,
     AccountsModule,
     ClientsModule,
     KeysModule,

@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '@slo/config';
-import { createHttpApp } from '@slo/observability';
+import { createHttpApp } from '@slo/app-shell';
 import { WorkerModule } from './worker.module';
 
 /** The worker: BullMQ consumers, with an HTTP port for health only. */

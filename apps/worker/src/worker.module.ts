@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AppShellModule } from '@slo/app-shell';
 import { DatabaseModule } from '@slo/database';
-import { HealthModule, LoggingModule, MetricsModule } from '@slo/observability';
 import { DeliveryModule } from '@slo/delivery';
 import { KeysModule } from '@slo/keys';
 import { LogoutModule } from '@slo/logout';
@@ -13,11 +13,9 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
 
 @Module({
   imports: [
-    LoggingModule.forRoot('worker'),
+    AppShellModule.forRoot('worker', { metrics: true }),
     DatabaseModule.forRoot(),
     RedisModule,
-    HealthModule,
-    MetricsModule,
     QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery, QueueName.RetryBatch]),
     LogoutModule,
     DeliveryModule,

@@ -1,4 +1,4 @@
-import { FieldProblem } from '@slo/observability';
+import { FieldProblem } from '@slo/errors';
 import { uriListProblems } from '@slo/validation';
 import { AddressPolicy } from './address-policy';
 import { ClientFields } from './client-input';

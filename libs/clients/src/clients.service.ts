@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { ClientEntity, Keyset, Page, PageRequest, preparedQuery, textKey, timestampKey } from '@slo/database';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { isClientId } from '@slo/validation';
 import { randomBytes } from 'node:crypto';
 import { QueryFailedError, Repository } from 'typeorm';

@@ -3,3 +3,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './prepared-query';
 export * from './pager';
+export * from './postgres-health.indicator';

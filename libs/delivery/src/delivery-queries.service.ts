@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Keyset, Page, PageRequest, uuidKey } from '@slo/database';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { isUuid } from '@slo/validation';
 import { DataSource } from 'typeorm';
 

@@ -9,7 +9,7 @@ import {
   type ManualJobData,
   QueueName,
 } from '@slo/queue';
-import { DependencyUnavailableError, outages, unlessOutage } from '@slo/observability';
+import { DependencyUnavailableError, outages, unlessOutage } from '@slo/errors';
 import { Queue, QueueEvents } from 'bullmq';
 import type { RunResult } from './run-result';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { unlessOutage } from '@slo/observability';
+import { unlessOutage } from '@slo/errors';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DELIVERY_RECORDED_CHANNEL } from './outcome-recorder';

@@ -4,7 +4,7 @@ import { AddressPolicy, openWebhookSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { preparedQuery, type AttemptTrigger } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
-import { unlessOutage } from '@slo/observability';
+import { unlessOutage } from '@slo/errors';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';

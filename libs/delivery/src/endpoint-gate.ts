@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { unlessOutage } from '@slo/observability';
+import { unlessOutage } from '@slo/errors';
 import type { EndpointGuard } from './endpoint-guard';
 
 export type Admission =

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { AppError } from '@slo/observability';
+import { AppError } from '@slo/errors';
 import { deliveryJobId, fanoutJobId, QueueName } from '@slo/queue';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';

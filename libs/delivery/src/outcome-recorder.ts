@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AttemptOutcome, AttemptTrigger, DeliveryStatus } from '@slo/database';
-import { unlessOutage } from '@slo/observability';
+import { unlessOutage } from '@slo/errors';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 

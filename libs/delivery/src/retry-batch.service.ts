@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RetryBatchEntity } from '@slo/database';
-import { AppError, DependencyUnavailableError, ErrorCode, outages } from '@slo/observability';
+import { AppError, DependencyUnavailableError, ErrorCode, outages } from '@slo/errors';
 import { isUuid } from '@slo/validation';
 import { QueueName, RetryBatchJob } from '@slo/queue';
 import { Queue } from 'bullmq';

@@ -1,4 +1,4 @@
-import { AppError } from '@slo/observability';
+import { AppError } from '@slo/errors';
 
 /** Longest window a recover or bulk retry may cover in one request. */
 export const MAX_RETRY_WINDOW_DAYS = 30;

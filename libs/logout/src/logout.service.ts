@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DeliveryQueue, DeliveryWaiter } from '@slo/delivery';
 import { DeliveryEntity, DeliveryStatus, LogoutEventEntity } from '@slo/database';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { endSessions } from '@slo/sessions';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@slo/config';
 import type { Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { AppError, ErrorCode } from './app-error';
+import { AppError, ErrorCode } from '@slo/errors';
 
 /** DI token of the app's Prometheus registry; libraries add their metrics to it. */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');

@@ -1,9 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
-import { AppError, ErrorCode } from './app-error';
-import { ErrorRendering, sendError } from './error-rendering';
-import { toErrorBody } from './http-exception.filter';
+import { AppError, ErrorCode, ErrorRendering, sendError, toErrorBody } from '@slo/errors';
 import { printableName, strictDecode, textProblem } from './input-text';
 
 /**

@@ -33,7 +33,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest('bas
 /**
  * Notes (at debug level, once each) when the limits fall back to process memory (Redis
  * unreachable) and when they are shared again; the outage itself is the one warning line of the
- * process's outage tracker (@slo/observability outages), so an outage is not logged twice.
+ * process's outage tracker (@slo/errors outages), so an outage is not logged twice.
  */
 class StoreWatch {
   private degraded = false;

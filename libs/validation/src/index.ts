@@ -1,2 +1,3 @@
 export * from './input-formats';
 export * from './uri-list';
+export * from './validation-pipe';

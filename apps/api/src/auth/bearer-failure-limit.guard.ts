@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError } from '@slo/observability';
+import { AppError } from '@slo/errors';
 import { RateLimits, throwTooManyRequests } from '@slo/ratelimit';
 import type { Request, Response } from 'express';
 import { SCOPES_KEY } from './principal';

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ServerTokenVerifier, TokenRejected, type VerifiedServerToken } from '@slo/auth';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import type { Request, Response } from 'express';
 import { Principal, SCOPES_KEY } from './principal';
 

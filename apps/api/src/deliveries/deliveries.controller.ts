@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DeliveryQueries, DeliveryQueue, Viewer } from '@slo/delivery';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
 import { ListDeliveriesQueryDto, ListEventsQueryDto, RetryQueryDto } from './delivery.dto';
 

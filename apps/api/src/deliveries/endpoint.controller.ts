@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ClientsService } from '@slo/clients';
 import { EndpointStateService, OutboxRelay, retryWindow } from '@slo/delivery';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { IsInstant } from '@slo/validation';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { batchView, RETRYABLE_STATUSES, RetryBatchService } from '@slo/delivery';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { IsClientId, IsInstant } from '@slo/validation';
 import { ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';

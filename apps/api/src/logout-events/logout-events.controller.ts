@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LogoutService } from '@slo/logout';
-import { AppError } from '@slo/observability';
+import { AppError } from '@slo/errors';
 import { RateLimits, throwTooManyRequests } from '@slo/ratelimit';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';

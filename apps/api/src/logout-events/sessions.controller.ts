@@ -2,7 +2,7 @@ import { Controller, Delete, HttpCode, Param } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LogoutService } from '@slo/logout';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import { findSession } from '@slo/sessions';
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, Principal, RequireScopes } from '../auth/principal';

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import { toErrorBody } from '@slo/observability';
+import { toErrorBody } from '@slo/errors';
 import type { Request, Response } from 'express';
 import { errors } from 'oidc-provider';
 import { errorPage, escapeHtml, page } from '../oidc/html';

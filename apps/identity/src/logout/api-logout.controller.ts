@@ -1,6 +1,6 @@
 import { All, Body, Controller, Headers, HttpCode, Query } from '@nestjs/common';
+import { AppError, ErrorCode } from '@slo/errors';
 import { LogoutService } from '@slo/logout';
-import { AppError, ErrorCode } from '@slo/observability';
 import { AppLogout } from './app-logout.service';
 import { TokenChecks } from './token-checks';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, HttpCode, Options, Post, Query, Req, Res } from '@nestjs/common';
 import { ClientsService } from '@slo/clients';
-import { AppError, ErrorCode } from '@slo/observability';
+import { AppError, ErrorCode } from '@slo/errors';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { BrowserLogout } from './browser-logout.service';

@@ -4,7 +4,7 @@ import { UsersService } from '@slo/accounts';
 import { ClientsService, verifyClientSecret } from '@slo/clients';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { SigningKeysService } from '@slo/keys';
-import { classifyOutage } from '@slo/observability';
+import { classifyOutage } from '@slo/errors';
 import { PgOidcAdapter } from '@slo/sessions';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import { DataSource } from 'typeorm';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { classifyOutage, Dependency, outageMessage, outages, RETRY_AFTER_SECONDS } from '@slo/observability';
+import { classifyOutage, Dependency, outageMessage, outages, RETRY_AFTER_SECONDS } from '@slo/errors';
 import type { NextFunction, Request, Response } from 'express';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';

@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { DeliveryService, type RunResult } from '@slo/delivery';
-import { unlessOutage } from '@slo/observability';
+import { unlessOutage } from '@slo/errors';
 import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
 import { Job } from 'bullmq';
 

@@ -1,7 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { outages, unlessOutage } from '@slo/observability';
+import { outages, unlessOutage } from '@slo/errors';
 import { MaintenanceJob, QueueName } from '@slo/queue';
 import { Queue } from 'bullmq';
 

@@ -3,6 +3,16 @@ import { Logger } from '@nestjs/common';
 /** The stores the coordinator cannot answer without. */
 export type Dependency = 'postgres' | 'redis';
 
+/**
+ * A store's check, owned by the library that owns the store (libs/database for PostgreSQL,
+ * libs/queue for Redis): `/health/ready` runs it, and the indicator registers it with `outages`,
+ * which probes the store with it while the store is down.
+ */
+export interface StoreIndicator {
+  readonly dependency: Dependency;
+  check(): Promise<unknown>;
+}
+
 /** What a 503 tells the client to wait before trying again (the stores reconnect within seconds). */
 export const RETRY_AFTER_SECONDS = 5;
 

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { AppError, FieldProblem } from './app-error';
+import { AppError, FieldProblem } from '@slo/errors';
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   const out: FieldProblem[] = [];

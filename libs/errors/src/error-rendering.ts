@@ -23,7 +23,7 @@ export interface ErrorRendering {
   jsonExtras?: (req: Request, status: number, body: ErrorBody) => Record<string, unknown> | undefined;
 }
 
-export function wantsHtml(req: Request, rendering: ErrorRendering | undefined): boolean {
+function wantsHtml(req: Request, rendering: ErrorRendering | undefined): boolean {
   return Boolean(rendering?.htmlPage && rendering.isBrowserRoute?.(req));
 }
 

@@ -3,10 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { AppConfig, AppConfigModule } from '@slo/config';
 import type { Request } from 'express';
 import { Logger } from 'nestjs-pino';
-import { ErrorRendering } from './error-rendering';
-import { AllExceptionsFilter } from './http-exception.filter';
-import { installRequestHygiene } from './request-hygiene';
-import { createValidationPipe } from './validation';
+import { AllExceptionsFilter, ErrorRendering } from '@slo/errors';
+import { installRequestHygiene } from '@slo/observability';
+import { createValidationPipe } from '@slo/validation';
 
 @Module({})
 class AppRoot {
@@ -25,7 +24,8 @@ export interface HttpAppOptions {
 }
 
 /**
- * The common shell of every app: the validated config, pino logging, request hygiene, the global
+ * The common shell of every app: the validated config, pino as the Nest logger (the feature
+ * module imports AppShellModule, which brings LoggingModule), request hygiene, the global
  * validation pipe and error filter, proxy trust and shutdown hooks.
  */
 export async function createHttpApp(

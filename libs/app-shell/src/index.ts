@@ -1,0 +1,3 @@
+export * from './app-shell.module';
+export * from './bootstrap';
+export * from './http-app';
