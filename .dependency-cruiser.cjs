@@ -6,7 +6,8 @@
 const LAYERS = [
   ['config', 'sdk-browser'],
   ['errors'],
-  ['database', 'queue', 'observability', 'validation', 'testing'],
+  ['validation'],
+  ['database', 'queue', 'observability', 'testing'],
   ['keys', 'sessions', 'ratelimit'],
   ['accounts', 'clients'],
   ['auth', 'delivery'],
