@@ -1,4 +1,4 @@
-import type { Parsed } from './env-schema';
+import type { Parsed } from './parsers';
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,4 +1,4 @@
-import type { Parsed } from './env-schema';
+import type { Parsed } from './parsers';
 import { CORE_SETTINGS } from './settings/core';
 import { DELIVERY_SETTINGS } from './settings/delivery';
 import { HTTP_SETTINGS } from './settings/http';
@@ -20,7 +20,7 @@ export const SETTINGS = [
 ] as const;
 
 type Entry = (typeof SETTINGS)[number];
-export type EnvName = Entry['env'];
+type EnvName = Entry['env'];
 
 /**
  * Variables that were renamed because their names hid what they drive: set, they stop the boot

@@ -1,4 +1,4 @@
-import { bool, oneOf, str, url } from '../env-schema';
+import { bool, oneOf, str, url } from '../parsers';
 import type { Setting } from '../setting';
 
 /** Environment, stores, logging. */

@@ -1,4 +1,4 @@
-import { int } from '../env-schema';
+import { int } from '../parsers';
 import { DELIVERY_MAX_ATTEMPTS_RANGE, DELIVERY_TIMEOUT_RANGE_MS } from '../limits';
 import type { Setting } from '../setting';
 

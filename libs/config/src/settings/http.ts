@@ -1,4 +1,4 @@
-import { int, list, proxyHops, str, url } from '../env-schema';
+import { int, list, proxyHops, str, url } from '../parsers';
 import type { Setting } from '../setting';
 
 /** The api and worker HTTP servers, and what every HTTP surface shares (proxies, bodies, metrics). */

@@ -1,4 +1,4 @@
-import { base64Key, int, list, str, url } from '../env-schema';
+import { base64Key, int, list, str, url } from '../parsers';
 import type { Setting } from '../setting';
 
 const DEV_ONLY = 'development and test only';

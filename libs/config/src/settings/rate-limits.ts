@@ -1,4 +1,4 @@
-import { int } from '../env-schema';
+import { int } from '../parsers';
 import type { Setting } from '../setting';
 
 /** Sign-in lockouts and the limits on failed authentications and on ingested logout events. */

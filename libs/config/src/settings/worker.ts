@@ -1,4 +1,4 @@
-import { int, oneOf } from '../env-schema';
+import { int, oneOf } from '../parsers';
 import type { Setting } from '../setting';
 
 /** The worker's other schedules, and how logouts end for the user (redirect wait, session expiry). */
