@@ -28,7 +28,7 @@ describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
         DELIVERY_BACKOFF_BASE_MS: '100',
         DELIVERY_BACKOFF_MAX_MS: '300',
         BREAKER_FAILURE_THRESHOLD: '1000',
-        OIDC_CLEANUP_INTERVAL_SECONDS: '5',
+        PURGE_INTERVAL_SECONDS: '5',
         ENDPOINT_AUTO_DISABLE_AFTER_SECONDS: '3',
         DELIVERY_RETENTION_DAYS: '1',
       },

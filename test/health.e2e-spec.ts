@@ -14,7 +14,7 @@ describe('health and housekeeping', () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       api: createApiApp,
-      env: { OIDC_CLEANUP_INTERVAL_SECONDS: '5', SESSION_EXPIRY_SWEEP_SECONDS: '2' },
+      env: { PURGE_INTERVAL_SECONDS: '5', SESSION_EXPIRY_SWEEP_SECONDS: '2' },
     });
     workerUrl = (await stack.start(createWorkerApp)).url;
   });

@@ -1,4 +1,4 @@
-import { ENV_VARS, type AppConfig } from '@slo/config';
+import { SETTINGS, type AppConfig } from '@slo/config';
 import Redis from 'ioredis';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -96,10 +96,10 @@ export interface DrillResult {
 
 /** Worker settings common to every drill; the lease only where the code has that setting. */
 export function drillSettings(opts: DrillOptions): { settings: Record<string, string>; leaseSupported: boolean } {
-  const leaseSupported = 'DELIVERY_LEASE_SECONDS' in ENV_VARS;
+  const leaseSupported = SETTINGS.some((s) => s.env === 'DELIVERY_LEASE_SECONDS');
   return {
     settings: {
-      OUTBOX_RELAY_INTERVAL_SECONDS: String(opts.relayIntervalSeconds),
+      DELIVERY_SWEEP_INTERVAL_SECONDS: String(opts.relayIntervalSeconds),
       ...(leaseSupported ? { DELIVERY_LEASE_SECONDS: String(opts.leaseSeconds) } : {}),
       ...opts.env,
     },

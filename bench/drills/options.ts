@@ -23,7 +23,7 @@ export interface DrillOptions {
   redisSeconds: number;
   redisFaultAt: number;
   redisDownSeconds: number;
-  /** OUTBOX_RELAY_INTERVAL_SECONDS of the worker. */
+  /** DELIVERY_SWEEP_INTERVAL_SECONDS of the worker. */
   relayIntervalSeconds: number;
   /** DELIVERY_LEASE_SECONDS of the worker, when the code has that setting. */
   leaseSeconds: number;
@@ -96,7 +96,7 @@ Failure drills for the durable delivery pipeline; each one loses nothing or fail
   --rate=${DEFAULTS.rate}                 events per second in the steady-pace drills
   --pg-seconds=${DEFAULTS.pgSeconds} --pg-fault-at=${DEFAULTS.pgFaultAt} --pg-down-s=${DEFAULTS.pgDownSeconds}
   --redis-seconds=${DEFAULTS.redisSeconds} --redis-fault-at=${DEFAULTS.redisFaultAt} --redis-down-s=${DEFAULTS.redisDownSeconds}
-  --relay-interval-s=${DEFAULTS.relayIntervalSeconds}    OUTBOX_RELAY_INTERVAL_SECONDS of the worker
+  --relay-interval-s=${DEFAULTS.relayIntervalSeconds}    DELIVERY_SWEEP_INTERVAL_SECONDS of the worker
   --lease-s=${DEFAULTS.leaseSeconds}              DELIVERY_LEASE_SECONDS of the worker (only if the code has that setting)
   --max-drill-s=${DEFAULTS.maxDrillSeconds}         a drill not finished this long after its emission began fails
   --receivers=${DEFAULTS.receivers}             HTTP servers the endpoints are spread over

@@ -8,8 +8,6 @@ export const MAX_URIS = 20;
 export const DELIVERY_FORMATS: DeliveryFormat[] = ['logout_token', 'webhook'];
 export const LOGOUT_TOKEN_TYPS: LogoutTokenTyp[] = ['logout+jwt', 'JWT'];
 export const LOGOUT_TOKEN_SUBJECTS: LogoutTokenSubject[] = ['sid_and_sub', 'sid'];
-export const DELIVERY_TIMEOUT_RANGE_MS = { min: 100, max: 60_000 };
-export const DELIVERY_MAX_ATTEMPTS_RANGE = { min: 1, max: 100 };
 
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type ServerScope = (typeof SERVER_SCOPES)[number];

@@ -1,4 +1,5 @@
-import { ConfigError, ENV_VARS, parseConfig } from './config';
+import { ConfigError, parseConfig } from './config';
+import { SETTINGS } from './table';
 
 const PROD_SECRETS = {
   NODE_ENV: 'production',
@@ -53,10 +54,20 @@ describe('parseConfig', () => {
     ['DELIVERY_TIMEOUT_MS', '50', 'between 100 and 60000'],
     ['DELIVERY_BACKOFF_BASE_MS', '99999999', 'between'],
     ['DELIVERY_BACKOFF_MAX_MS', '1000', 'not be smaller than DELIVERY_BACKOFF_BASE_MS'],
+    ['LOGIN_LOCKOUT_MAX_SECONDS', '30', 'not be smaller than LOGIN_LOCKOUT_SECONDS'],
+    ['DELIVERY_MAX_ATTEMPTS', '101', 'between 1 and 100'],
+    ['LOGOUT_REDIRECT_WAIT_FOR', 'some', 'must be one of returning_client, all'],
   ])('names %s when its value %j is wrong', (name, value, expected) => {
     const p = problems({ ...PROD_SECRETS, [name]: value });
     expect(p).toHaveLength(1);
     expect(p[0]).toMatch(new RegExp(`^${name}: .*${expected}`));
+  });
+
+  it('takes the issuer and the public api URL for the variables that default to them', () => {
+    const c = parseConfig({ ...PROD_SECRETS, IDENTITY_ISSUER: 'https://id.example.com/' });
+    expect(c.identity.internalUrl).toBe('https://id.example.com');
+    expect(c.api.audience).toBe('https://api.example.com');
+    expect(parseConfig({ ...PROD_SECRETS, API_AUDIENCE: 'urn:slo:api' }).api.audience).toBe('urn:slo:api');
   });
 
   it('never echoes a secret value in its error', () => {
@@ -65,6 +76,6 @@ describe('parseConfig', () => {
   });
 
   it('describes every variable (the source of .env.example)', () => {
-    for (const spec of Object.values(ENV_VARS)) expect(spec.description.length).toBeGreaterThan(10);
+    for (const s of SETTINGS) expect(s.description.length).toBeGreaterThan(10);
   });
 });

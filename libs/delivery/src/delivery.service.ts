@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AddressPolicy, openWebhookSecret } from '@slo/clients';
-import { APP_CONFIG, AppConfig } from '@slo/config';
+import { APP_CONFIG, AppConfig, DELIVERY_TIMEOUT_RANGE_MS } from '@slo/config';
 import { preparedQuery, type AttemptTrigger } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
 import { unlessOutage } from '@slo/errors';
@@ -149,7 +149,8 @@ export class DeliveryService implements OnModuleDestroy {
       owner,
       slotLeaseMs: 15_000,
       holdMaxMs: this.holdMaxMs,
-      probeLeaseMs: 60_000 + 10_000,
+      // A probe may take the longest timeout any client can set; its lease outlasts it.
+      probeLeaseMs: DELIVERY_TIMEOUT_RANGE_MS.max + 10_000,
     });
     await this.gate.start();
   }

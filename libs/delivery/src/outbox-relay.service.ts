@@ -45,7 +45,7 @@ export class OutboxRelay {
 
   /** One pass; returns how many deliveries were enqueued again (through their event or their own job). */
   async relay(): Promise<number> {
-    const graceSeconds = this.config.delivery.relayIntervalSeconds;
+    const graceSeconds = this.config.delivery.sweepIntervalSeconds;
     let requeued = 0;
     let after: { at: Date; id: string } = { at: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
     for (;;) {

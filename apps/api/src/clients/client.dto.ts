@@ -2,8 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   AUTH_METHODS,
   DELIVERY_FORMATS,
-  DELIVERY_MAX_ATTEMPTS_RANGE,
-  DELIVERY_TIMEOUT_RANGE_MS,
   GRANT_TYPES,
   ID_TOKEN_ALGS,
   LOGOUT_TOKEN_SUBJECTS,
@@ -13,6 +11,7 @@ import {
   SERVER_SCOPES,
 } from '@slo/clients';
 import type { GrantType, ServerScope } from '@slo/clients';
+import { DELIVERY_MAX_ATTEMPTS_RANGE, DELIVERY_TIMEOUT_RANGE_MS } from '@slo/config';
 import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
 import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';

@@ -26,12 +26,18 @@ export class RecoverDto {
   until?: string;
 }
 
+/** How long the old webhook secret keeps signing too after a rotation (seconds). */
+const WEBHOOK_SECRET_GRACE_SECONDS = { default: 86_400, max: 7 * 86_400 };
+
 export class RotateWebhookSecretDto {
-  @ApiPropertyOptional({ description: 'how long the old secret keeps signing too (seconds, at most 7 days)', default: 86400 })
+  @ApiPropertyOptional({
+    description: 'how long the old secret keeps signing too (seconds, at most 7 days)',
+    default: WEBHOOK_SECRET_GRACE_SECONDS.default,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(7 * 86400)
+  @Max(WEBHOOK_SECRET_GRACE_SECONDS.max)
   grace_seconds?: number;
 }
 
@@ -100,7 +106,10 @@ export class EndpointController {
     @Body() dto: RotateWebhookSecretDto,
   ) {
     const id = target(me, clientId);
-    const { secret, previousValidUntil } = await this.clients.rotateWebhookSecret(id, dto.grace_seconds ?? 86_400);
+    const { secret, previousValidUntil } = await this.clients.rotateWebhookSecret(
+      id,
+      dto.grace_seconds ?? WEBHOOK_SECRET_GRACE_SECONDS.default,
+    );
     return { client_id: id, webhook_secret: secret, previous_secret_valid_until: previousValidUntil.toISOString() };
   }
 

@@ -30,7 +30,7 @@ export class MaintenanceProcessor extends WorkerHost {
       changed: await this.keys.promote(this.config.keys.publishDelaySeconds, this.config.keys.retiredGraceSeconds),
     }),
     [MaintenanceJob.PruneDeliveries]: async () => ({
-      pruned: await this.retention.pruneDelivered(this.config.endpoints.retentionDays),
+      pruned: await this.retention.pruneDelivered(this.config.delivery.retentionDays),
     }),
   };
 

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 
 /**
  * Registers the periodic maintenance jobs (idempotent: one scheduler per job, whatever the worker
- * count), and checks every minute (more often with a short relay interval) that they still
+ * count), and checks every minute (more often with a short DELIVERY_SWEEP_INTERVAL_SECONDS) that they still
  * exist, so a Redis that lost its data — restart without persistence, FLUSHALL — gets its
  * schedules back, and with them the outbox relay, without a worker restart.
  */
@@ -24,7 +24,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.register(false);
-    const refreshMs = Math.min(60, this.config.delivery.relayIntervalSeconds) * 1000;
+    const refreshMs = Math.min(60, this.config.delivery.sweepIntervalSeconds) * 1000;
     this.timer = setInterval(() => void this.refresh(), refreshMs);
   }
 
@@ -50,11 +50,11 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
 
   private async register(onlyMissing: boolean): Promise<void> {
     const every: Record<MaintenanceJob, number> = {
-      [MaintenanceJob.PurgeExpiredOidcState]: this.config.worker.cleanupIntervalSeconds * 1000,
-      [MaintenanceJob.RelayOutbox]: this.config.delivery.relayIntervalSeconds * 1000,
+      [MaintenanceJob.PurgeExpiredOidcState]: this.config.worker.purgeIntervalSeconds * 1000,
+      [MaintenanceJob.RelayOutbox]: this.config.delivery.sweepIntervalSeconds * 1000,
       [MaintenanceJob.SweepExpiredSessions]: this.config.logout.expirySweepSeconds * 1000,
-      [MaintenanceJob.CheckEndpoints]: this.config.delivery.relayIntervalSeconds * 1000,
-      [MaintenanceJob.PruneDeliveries]: this.config.worker.cleanupIntervalSeconds * 1000,
+      [MaintenanceJob.CheckEndpoints]: this.config.delivery.sweepIntervalSeconds * 1000,
+      [MaintenanceJob.PruneDeliveries]: this.config.worker.purgeIntervalSeconds * 1000,
       [MaintenanceJob.AdvanceKeyRotation]: Math.min(60, this.config.keys.publishDelaySeconds) * 1000,
     };
     for (const [name, ms] of Object.entries(every)) {

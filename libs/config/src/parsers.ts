@@ -1,21 +1,8 @@
 /**
- * Declarative description of every environment variable the coordinator reads.
- * Each entry parses one raw string into a typed value or returns an error message.
+ * The parsers of the settings tables (settings/): each turns one raw string into a typed value or
+ * returns an error message.
  */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-export interface VarSpec<T> {
-  /** Human description, also used to generate docs/tests. */
-  description: string;
-  /** Default when the variable is unset or empty; a function receives the partially parsed env. */
-  default?: string | ((env: Record<string, string | undefined>) => string | undefined);
-  /**
-   * May end up without a value: the feature it configures is off, or its default derives from
-   * another variable that is reported itself. Any other variable left without a value is an error.
-   */
-  optional?: boolean;
-  parse: (raw: string) => Parsed<T>;
-}
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
