@@ -13,9 +13,9 @@ import {
 import type { GrantType, ServerScope } from '@slo/clients';
 import { DELIVERY_MAX_ATTEMPTS_RANGE, DELIVERY_TIMEOUT_RANGE_MS } from '@slo/config';
 import type { DeliveryFormat, LogoutTokenSubject, LogoutTokenTyp, TokenEndpointAuthMethod } from '@slo/database';
-import { Type } from 'class-transformer';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CLIENT_ID_HINT, IsClientId, IsUriList, Omittable } from '@slo/validation';
+import { PAGE_SIZES, PageQuery } from '../page-query';
 
 /** A redirect, logout-redirect or origin list (the URI rules apply in the service). */
 const URI_LIST = { maxItems: MAX_URIS, maxLength: MAX_URI_LENGTH };
@@ -149,18 +149,4 @@ export class CreateClientDto extends OperatorClientDto {
   client_name!: string;
 }
 
-export class ListClientsQueryDto {
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-}
+export class ListClientsQueryDto extends PageQuery(PAGE_SIZES.clients) {}

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ClientsService, ClientView, ClientViewWithWebhookSecret, toClientView, withIssuedWebhookSecret } from '@slo/clients';
 import type { Page } from '@slo/database';
 import { RequireScopes } from '../auth/principal';
+import { PAGE_SIZES, pageRequest } from '../page-query';
 import { CreateClientDto, ListClientsQueryDto, UpdateClientDto } from './client.dto';
 
 /** Operators manage every client (scope `admin`). */
@@ -23,7 +24,7 @@ export class ClientsController {
   @Get()
   @ApiOperation({ summary: 'List clients, newest first (cursor pagination)' })
   async list(@Query() q: ListClientsQueryDto): Promise<Page<ClientView>> {
-    const page = await this.clients.list({ cursor: q.cursor, limit: q.limit ?? 20 });
+    const page = await this.clients.list(pageRequest(q, PAGE_SIZES.clients));
     return { data: page.data.map(toClientView), next_cursor: page.next_cursor };
   }
 

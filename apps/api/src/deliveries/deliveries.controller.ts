@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DeliveryQueries, DeliveryQueue, Viewer } from '@slo/delivery';
 import { AppError, ErrorCode } from '@slo/errors';
 import { CurrentPrincipal, ownClientScope, Principal, RequireScopes } from '../auth/principal';
+import { PAGE_SIZES, pageRequest } from '../page-query';
 import { ListDeliveriesQueryDto, ListEventsQueryDto, RetryQueryDto } from './delivery.dto';
 
 function viewerOf(p: Principal): Viewer {
@@ -27,7 +28,7 @@ export class DeliveriesController {
     return this.queries.listEvents(
       viewerOf(me),
       { sub: q.sub, sid: q.sid, clientId: q.client_id, trigger: q.trigger, since: date(q.since), until: date(q.until) },
-      { cursor: q.cursor, limit: q.limit ?? 50 },
+      pageRequest(q, PAGE_SIZES.deliveries),
     );
   }
 
@@ -43,7 +44,7 @@ export class DeliveriesController {
     return this.queries.listDeliveries(
       viewerOf(me),
       { clientId: q.client_id, status: q.status, eventId: q.event_id, since: date(q.since), until: date(q.until) },
-      { cursor: q.cursor, limit: q.limit ?? 50 },
+      pageRequest(q, PAGE_SIZES.deliveries),
     );
   }
 

@@ -1,24 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { DELIVERY_STATUSES, LOGOUT_TRIGGERS } from '@slo/database';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsClientId, IsInstant, IsUuid } from '@slo/validation';
+import { PAGE_SIZES, PageQuery } from '../page-query';
 
-class PageQueryDto {
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
+class PageQueryDto extends PageQuery(PAGE_SIZES.deliveries) {
   @ApiPropertyOptional({ description: 'created at or after (ISO 8601)' })
   @IsOptional()
   @IsInstant()
