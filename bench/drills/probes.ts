@@ -1,8 +1,6 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
 
-/** Reads of a drill's PostgreSQL and Redis that may fail (the store may be down) and then answer null. */
-
 /** One query on a connection of its own, which may fail (the database may be down): never an unhandled error event. */
 async function tryQuery<T>(url: string, sql: string): Promise<T[] | null> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000, statement_timeout: 5000 });
@@ -24,6 +22,7 @@ export async function deliveryStatuses(url: string): Promise<Record<string, numb
 }
 
 const OPEN = ['pending', 'delivering', 'retrying'];
+/** Deliveries still open (pending, delivering, retrying) in a count by status. */
 export const openCount = (s: Record<string, number>) => OPEN.reduce((n, k) => n + (s[k] ?? 0), 0);
 
 /** Deliveries claimed (`delivering`); null if the table cannot be read. */
