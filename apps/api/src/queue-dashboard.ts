@@ -10,7 +10,7 @@ import { RateLimits, sendTooManyRequests } from '@slo/ratelimit';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /**
  * The BullMQ dashboard (bull-board) for operators, behind HTTP Basic authentication with the

@@ -30,7 +30,7 @@ const MANUAL_WAIT_MS = 70_000;
  * Longest wait for Redis to take jobs. While Redis is unreachable BullMQ holds commands until it
  * is back; a logout must not wait for that: its work is committed and the relay enqueues it later.
  */
-export const ENQUEUE_TIMEOUT_MS = 2000;
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** `p`, or a DependencyUnavailableError for Redis when it takes longer than `ms`. */
 function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

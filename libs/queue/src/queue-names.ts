@@ -64,16 +64,6 @@ export const MaintenanceJob = {
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
 
-/** Job name → payload type. */
-export interface MaintenanceJobData {
-  [MaintenanceJob.PurgeExpiredOidcState]: Record<string, never>;
-  [MaintenanceJob.RelayOutbox]: Record<string, never>;
-  [MaintenanceJob.SweepExpiredSessions]: Record<string, never>;
-  [MaintenanceJob.CheckEndpoints]: Record<string, never>;
-  [MaintenanceJob.PruneDeliveries]: Record<string, never>;
-  [MaintenanceJob.AdvanceKeyRotation]: Record<string, never>;
-}
-
 /** The fan-out job's id: a second enqueue of the same event collapses into the first. */
 export const fanoutJobId = (eventId: string) => `event-${eventId}`;
 

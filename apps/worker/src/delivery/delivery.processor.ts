@@ -6,7 +6,7 @@ import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName }
 import { Job } from 'bullmq';
 
 /** Fan-out jobs a worker claims at once (each ends once its deliveries are handed to the sends). */
-export const DELIVERY_JOB_CONCURRENCY = 16;
+const DELIVERY_JOB_CONCURRENCY = 16;
 
 /**
  * The delivery queue: a fan-out job per logout event (claim every open delivery of the event and
