@@ -59,7 +59,7 @@ function adminBasicAuth(clients: ClientsService, limits: RateLimits) {
   };
 }
 
-/** `client_id:secret`, each percent-decoded as before; null when not valid percent-encoded UTF-8 (a 400, not a crash). */
+/** `client_id:secret`, each percent-decoded as for client_secret_basic (RFC 6749 §2.3.1); null when not valid percent-encoded UTF-8 (a 400, not a crash). */
 function decodeBasic(token68: string): { clientId: string; secret: string } | null {
   const decoded = Buffer.from(token68, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

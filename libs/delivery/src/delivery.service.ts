@@ -130,7 +130,7 @@ export class DeliveryService implements OnModuleDestroy {
   /**
    * One manual attempt now (operators, bulk retries), through the same endpoint limit and breaker;
    * resolves with its result. Refused while the delivery is in flight, when it was delivered (unless
-   * forced), or when its endpoint is disabled.
+   * forced), or when its endpoint is disabled or has no back-channel URI.
    */
   async runManual(deliveryId: string, force: boolean): Promise<RunResult> {
     const [d] = await this.claims.manual(deliveryId, force);
