@@ -67,7 +67,7 @@ export interface LogoutSample {
 export interface CellResult {
   spec: CellSpec;
   samples: LogoutSample[];
-  /** Connections (ours) or connections (peer) the hanging endpoint accepted during the cell. */
+  /** Connections the hanging endpoint accepted during the cell (warm-up included); null without one. */
   hangingConnections: number | null;
   /** What the effective wait setting was, as read from the configuration the app got. */
   waitNote: string;

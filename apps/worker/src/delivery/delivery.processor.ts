@@ -5,7 +5,7 @@ import { unlessOutage } from '@slo/observability';
 import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
 import { Job } from 'bullmq';
 
-/** Fan-out jobs a worker claims at once (each ends once its deliveries are handed to the sends). */
+/** Delivery-queue jobs (fan-out, deliver, manual) a worker runs at once; a fan-out ends once its deliveries are handed to the sends. */
 const DELIVERY_JOB_CONCURRENCY = 16;
 
 /**
