@@ -2,7 +2,7 @@ import type { LogoutService } from '@slo/logout';
 import { withPg, type Workers } from './stack';
 
 export const pad = (n: number, w: number) => String(n).padStart(w, '0');
-export const subOf = (event: number) => `bench-sub-${pad(event, 6)}`;
+const subOf = (event: number) => `bench-sub-${pad(event, 6)}`;
 
 export interface EmitPlan {
   /** Event numbers first..first+count-1 (each has its own sub and sid). */

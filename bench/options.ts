@@ -44,9 +44,9 @@ export interface BenchOptions {
   env: Record<string, string>;
 }
 
-export const SCENARIOS = ['es256', 'dead-endpoint', 'rs256', 'idle', 'slow-endpoint'] as const;
+const SCENARIOS = ['es256', 'dead-endpoint', 'rs256', 'idle', 'slow-endpoint'] as const;
 /** Run unless --scenarios says otherwise. */
-export const DEFAULT_SCENARIOS: ScenarioName[] = ['es256', 'dead-endpoint', 'rs256', 'idle'];
+const DEFAULT_SCENARIOS: ScenarioName[] = ['es256', 'dead-endpoint', 'rs256', 'idle'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS: BenchOptions = {

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       table(
         [alg, 'per CPU-s (1 at a time)', 'ratio', `per CPU-s (${inFlight} in flight)`, 'ratio', 'wall/s 1', `wall/s ${inFlight}`],
         rates.map((r) => [
-          r.impl!,
+          r.impl,
           fmt.int(r.sequentialPerCore!),
           base ? fmt.ratio(r.sequentialPerCore! / base.sequentialPerCore!) : '–',
           fmt.int(r.perCore),

@@ -25,8 +25,8 @@ export interface SigningRate {
   perCore: number;
   /** Signatures per CPU-second of this process during the sequential run. */
   sequentialPerCore?: number;
-  /** Which signer was measured (absent means jose, as before this field existed). */
-  impl?: SigningImpl;
+  /** Which signer was measured. */
+  impl: SigningImpl;
 }
 
 export const BENCH_ISSUER = 'http://localhost:4000';
@@ -50,8 +50,8 @@ export async function benchKey(alg: 'ES256' | 'RS256', kid = randomUUID()): Prom
   return { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
 }
 
-/** jose SignJWT, exactly as LogoutTokenMinter signed before node:crypto. */
-export async function joseSigner(jwk: PrivateJwk): Promise<TokenSigner> {
+/** jose SignJWT with a key imported once: the reference the node:crypto signers are checked and measured against. */
+async function joseSigner(jwk: PrivateJwk): Promise<TokenSigner> {
   const key = await importJWK(jwk, jwk.alg);
   return (f) =>
     new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sub: f.sub, sid: f.sid })
@@ -65,7 +65,7 @@ export async function joseSigner(jwk: PrivateJwk): Promise<TokenSigner> {
 }
 
 /** node:crypto `sign()` with a KeyObject created once; the same header and payload bytes as jose's. */
-export function nodeSigner(jwk: PrivateJwk, mode: 'sync' | 'async'): TokenSigner {
+function nodeSigner(jwk: PrivateJwk, mode: 'sync' | 'async'): TokenSigner {
   const keyObject: KeyObject = createPrivateKey({ key: jwk as never, format: 'jwk' });
   const key = jwk.alg === 'ES256' ? { key: keyObject, dsaEncoding: 'ieee-p1363' as const } : keyObject;
   const b64u = (s: string) => Buffer.from(s).toString('base64url');
@@ -95,7 +95,7 @@ export function nodeSigner(jwk: PrivateJwk, mode: 'sync' | 'async'): TokenSigner
 }
 
 /** The production minter; kid and typ of the fields are the key's and the client's, jti and iat its own. */
-export function minterSigner(jwk: PrivateJwk): TokenSigner {
+function minterSigner(jwk: PrivateJwk): TokenSigner {
   const minter = new LogoutTokenMinter(BENCH_ISSUER, { privateJwks: async () => [jwk] });
   return (f) => minter.mint({ clientId: BENCH_CLIENT, alg: jwk.alg, typ: f.typ, sub: f.sub, sid: f.sid });
 }

@@ -1,6 +1,6 @@
 import { addEnv, nameValue, UsageError } from '../cli-args';
 /** Command-line settings of the failure drills: `npm run bench:drills -- --drills=kill9 --clients=20`. */
-export const DRILLS = ['kill9', 'redis-wipe', 'pg-restart', 'redis-outage'] as const;
+const DRILLS = ['kill9', 'redis-wipe', 'pg-restart', 'redis-outage'] as const;
 export type DrillName = (typeof DRILLS)[number];
 
 export interface DrillOptions {

@@ -1,6 +1,8 @@
 import { fmt } from '../stats';
-import type { DrillSpec, Fault, Harness } from './harness';
-import { waitUntil, wipeRedisPrefix } from './harness';
+import type { DrillSpec, Harness } from './harness';
+import { waitUntil } from './harness';
+import { wipeRedisPrefix } from './probes';
+import type { Fault } from './result';
 import type { DrillName } from './options';
 
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));

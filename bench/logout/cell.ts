@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { HttpSession } from '@slo/testing';
 import { ReceiverPool } from '../receivers';
 
 /** One back-channel notification the bench waits for: this client, told about this session. */
@@ -9,7 +8,7 @@ export interface Expected {
 }
 
 /** What a wait for one logout's notifications saw. */
-export interface Arrivals {
+interface Arrivals {
   /** clientId → arrival time (performance.now() of this process) of its first POST for the sid. */
   at: Map<string, number>;
   /** The clients that were still not told when the deadline passed. */
@@ -25,7 +24,7 @@ export function startReceivers(count: number): Promise<ReceiverPool> {
 }
 
 /** Waits until every expected notification arrived, or until `deadline` (performance.now() time). */
-export async function waitForArrivals(receivers: ReceiverPool, expected: Expected[], deadline: number): Promise<Arrivals> {
+async function waitForArrivals(receivers: ReceiverPool, expected: Expected[], deadline: number): Promise<Arrivals> {
   const keyOf = (e: Expected) => ReceiverPool.key(e.clientId, e.sid);
   const missing = new Set(await receivers.waitFor(expected.map(keyOf), deadline));
   const at = new Map<string, number>();
@@ -68,7 +67,7 @@ export interface LogoutSample {
 export interface CellResult {
   spec: CellSpec;
   samples: LogoutSample[];
-  /** Connections (ours) or connections (peer) the hanging endpoint accepted during the cell. */
+  /** Connections the hanging endpoint accepted during the cell (warm-up included); null without one. */
   hangingConnections: number | null;
   /** What the effective wait setting was, as read from the configuration the app got. */
   waitNote: string;
@@ -156,5 +155,3 @@ export async function runLogouts(
   }
   return samples;
 }
-
-export type Jar = HttpSession;

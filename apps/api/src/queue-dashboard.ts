@@ -10,7 +10,7 @@ import { RateLimits, sendTooManyRequests } from '@slo/ratelimit';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /**
  * The BullMQ dashboard (bull-board) for operators, behind HTTP Basic authentication with the
@@ -59,7 +59,7 @@ function adminBasicAuth(clients: ClientsService, limits: RateLimits) {
   };
 }
 
-/** `client_id:secret`, each percent-decoded as before; null when not valid percent-encoded UTF-8 (a 400, not a crash). */
+/** `client_id:secret`, each percent-decoded as for client_secret_basic (RFC 6749 §2.3.1); null when not valid percent-encoded UTF-8 (a 400, not a crash). */
 function decodeBasic(token68: string): { clientId: string; secret: string } | null {
   const decoded = Buffer.from(token68, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

@@ -5,7 +5,7 @@ import { AppConfig } from '@slo/config';
 import { AppError, ErrorCode } from '@slo/errors';
 
 /** The demo client app (apps/demo) as npm start runs it, and its user. */
-export const DEMO = {
+const DEMO = {
   clientId: 'demo-app',
   origin: 'http://localhost:3000',
   redirectUri: 'http://localhost:3000/callback',

@@ -6,7 +6,7 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { dummyHash, hashPassword, verifyPassword } from './password';
 
-export const PASSWORD_MIN_LENGTH = 10;
+const PASSWORD_MIN_LENGTH = 10;
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -26,7 +26,7 @@ export interface VerifiedServerToken {
 }
 
 /** Only the algorithms the identity service signs with; `none` and HMAC (HS256 with a public key) never verify. */
-export const SERVER_TOKEN_ALGS = ['ES256', 'RS256'];
+const SERVER_TOKEN_ALGS = ['ES256', 'RS256'];
 
 /** After a token names an unknown key id, the key table is re-read at most this often. */
 const UNKNOWN_KID_COOLDOWN_MS = 1000;

@@ -30,7 +30,7 @@ const MANUAL_WAIT_MS = 70_000;
  * Longest wait for Redis to take jobs. While Redis is unreachable BullMQ holds commands until it
  * is back; a logout must not wait for that: its work is committed and the relay enqueues it later.
  */
-export const ENQUEUE_TIMEOUT_MS = 2000;
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** `p`, or a DependencyUnavailableError for Redis when it takes longer than `ms`. */
 function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -47,8 +47,8 @@ function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * The one producer of delivery work: fan-out jobs for new events (after their commit), delayed
  * jobs for deliveries that need another attempt, and manual attempts run by a worker. Every path
- * (LogoutService, the outbox relay, recover, manual and bulk retries, the worker's own retries)
- * goes through here. An enqueue that fails is logged, not thrown: PostgreSQL holds the work and
+ * (LogoutService, the outbox relay, recover, an operator's retry, the worker's own retries) goes
+ * through here; bulk retry batches have a queue of their own (RetryBatchService). An enqueue that fails is logged, not thrown: PostgreSQL holds the work and
  * the outbox relay enqueues it again. While Redis is known to be down (the process's outage
  * tracker) an enqueue is skipped at once, and one that gets no answer gives up after
  * ENQUEUE_TIMEOUT_MS; the outage is logged once by the tracker, not once per enqueue.

@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AddressPolicy, openWebhookSecret } from '@slo/clients';
+import { AddressPolicy } from '@slo/clients';
 import { APP_CONFIG, AppConfig, DELIVERY_TIMEOUT_RANGE_MS } from '@slo/config';
-import { preparedQuery, type AttemptTrigger } from '@slo/database';
+import type { AttemptTrigger } from '@slo/database';
 import { SigningKeysService } from '@slo/keys';
 import { unlessOutage } from '@slo/errors';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { retryAfterMs } from './backoff';
+import { DeliveryClaims } from './delivery-claims';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryQueue, RetryItem } from './delivery-queue';
-import { buildRequest, ClaimedDelivery } from './delivery-request';
+import { buildRequest, type ClaimedDelivery } from './delivery-request';
 import { EndpointGate } from './endpoint-gate';
 import { EndpointGuard } from './endpoint-guard';
 import { EndpointStateService } from './endpoint-state.service';
@@ -20,83 +21,12 @@ import { LogoutTokenMinter } from './logout-token';
 import { isEndpointFailure, nextState, verdictOf } from './outcome-policy';
 import { OutcomeRecorder } from './outcome-recorder';
 import type { RunResult } from './run-result';
-
-const RETURNING = `
-  RETURNING d.id, d.event_id, d.client_id, d.sub, d.sid, d.attempts, e.trigger, e.occurred_at, e.initiator_client_id,
-            c.backchannel_logout_uri, c.delivery_format, c.logout_token_typ, c.logout_token_subject, c.id_token_signed_response_alg,
-            c.delivery_timeout_ms, c.delivery_max_attempts, c.endpoint_status, c.webhook_secret_enc,
-            CASE WHEN c.webhook_secret_previous_until > now() THEN c.webhook_secret_previous_enc END AS webhook_secret_previous_enc`;
-
-/**
- * Claims for one attempt; `where` says which deliveries. The lease ($2 s at least) covers the
- * client's delivery timeout plus the longest wait for its endpoint ($3 ms default timeout, $4 s wait).
- */
-const claimSql = (where: string) => `
-  UPDATE deliveries d
-     SET status = 'delivering', updated_at = now(),
-         lease_until = now() + make_interval(secs => greatest($2::double precision,
-                                 coalesce(c.delivery_timeout_ms, $3::int)::double precision / 1000 + $4::double precision))
-    FROM clients c, logout_events e
-   WHERE c.client_id = d.client_id AND e.id = d.event_id AND ${where}
-  ${RETURNING}`;
-
-const OPEN = "(d.status IN ('pending', 'retrying') OR (d.status = 'delivering' AND d.lease_until < now()))";
-/** Fan-out: every open, due delivery of one event, in one statement. */
-const EVENT_CLAIM_SQL = claimSql(`d.event_id = $1 AND d.next_attempt_at <= now() AND ${OPEN}`);
-/** A delivery job: the one delivery, if it still has the attempt count the job was scheduled for ($5). */
-const RETRY_CLAIM_SQL = claimSql(`d.id = $1 AND d.attempts = $5 AND ${OPEN}`);
-/** An operator's claim: anything not in flight; a delivered one only when forced ($5). */
-const MANUAL_CLAIM_SQL = claimSql(
-  "d.id = $1 AND NOT (d.status = 'delivering' AND d.lease_until >= now()) AND ($5::boolean OR d.status <> 'delivered') AND c.endpoint_status = 'active' AND c.backchannel_logout_uri IS NOT NULL",
-);
-
-interface ClaimRow {
-  id: string;
-  event_id: string;
-  client_id: string;
-  sub: string | null;
-  sid: string;
-  attempts: number;
-  trigger: ClaimedDelivery['trigger'];
-  occurred_at: Date;
-  initiator_client_id: string | null;
-  backchannel_logout_uri: string | null;
-  delivery_format: ClaimedDelivery['format'];
-  logout_token_typ: ClaimedDelivery['typ'];
-  logout_token_subject: ClaimedDelivery['subject'];
-  id_token_signed_response_alg: string;
-  delivery_timeout_ms: number | null;
-  delivery_max_attempts: number | null;
-  endpoint_status: string;
-  webhook_secret_enc: string | null;
-  webhook_secret_previous_enc: string | null;
-}
+import { Slots } from './slots';
 
 /** Deliveries of one event started before the worker looks at its sockets again. */
 const HAND_OVER_CHUNK = 4;
 /** Deliveries one worker holds claimed at once, as a multiple of its send concurrency. */
 const IN_PROCESS_FACTOR = 16;
-
-/** A counting semaphore with a FIFO queue. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  acquire(): Promise<void> | void {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    return new Promise<void>((r) => this.waiting.push(r));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
-}
 
 /**
  * The worker's delivery engine. A fan-out job claims all of an event's open deliveries in one
@@ -115,12 +45,12 @@ export class DeliveryService implements OnModuleDestroy {
   private readonly guard: EndpointGuard;
   private gate: EndpointGate | null = null;
   private recorder: OutcomeRecorder;
+  private readonly claims: DeliveryClaims;
   private readonly sendSlots: Slots;
   private readonly maxInProcess: number;
   private inProcess = 0;
   private roomWaiters: (() => void)[] = [];
   private retryBuffer: RetryItem[] = [];
-  private readonly leaseSeconds: number;
   private readonly holdMaxMs: number;
 
   constructor(
@@ -137,9 +67,14 @@ export class DeliveryService implements OnModuleDestroy {
     this.recorder = new OutcomeRecorder(db, { maxRows: 256, maxDelayMs: 2 });
     this.sendSlots = new Slots(config.delivery.concurrency);
     this.maxInProcess = config.delivery.concurrency * IN_PROCESS_FACTOR;
-    this.leaseSeconds = config.delivery.leaseSeconds;
     // A send waits at most a quarter of the lease for its endpoint, then is handed back.
     this.holdMaxMs = Math.min(10_000, (config.delivery.leaseSeconds * 1000) / 4);
+    this.claims = new DeliveryClaims(db, {
+      leaseSeconds: config.delivery.leaseSeconds,
+      defaultTimeoutMs: config.delivery.timeoutMs,
+      waitSeconds: this.holdMaxMs / 1000 + 2,
+      keyEncryptionKey: config.identity.keyEncryptionKey,
+    });
   }
 
   /** Starts the in-process endpoint gate (the worker calls this; other apps never send). */
@@ -173,7 +108,7 @@ export class DeliveryService implements OnModuleDestroy {
   /** Fan-out job: claims every open delivery of the event and starts their sends; resolves once they are handed over. */
   async runEvent(eventId: string): Promise<number> {
     await this.room();
-    const rows = await this.claim('delivery_claim_event', EVENT_CLAIM_SQL, [eventId]);
+    const rows = await this.claims.event(eventId);
     // The application that asked for the logout (where a redirect sends the user back) goes first.
     rows.sort((a, b) => Number(b.clientId === b.initiatorClientId) - Number(a.clientId === a.initiatorClientId));
     // Handed over a few at a time, letting I/O run in between: the first requests leave (and their
@@ -188,7 +123,7 @@ export class DeliveryService implements OnModuleDestroy {
   /** Delivery job: the one delivery, if it is still waiting for the attempt the job was scheduled for. */
   async runRetry(deliveryId: string, attempts: number): Promise<number> {
     await this.room();
-    const rows = await this.claim('delivery_claim_retry', RETRY_CLAIM_SQL, [deliveryId, attempts]);
+    const rows = await this.claims.retry(deliveryId, attempts);
     for (const d of rows) this.handOver(d);
     return rows.length;
   }
@@ -196,10 +131,10 @@ export class DeliveryService implements OnModuleDestroy {
   /**
    * One manual attempt now (operators, bulk retries), through the same endpoint limit and breaker;
    * resolves with its result. Refused while the delivery is in flight, when it was delivered (unless
-   * forced), or when its endpoint is disabled.
+   * forced), or when its endpoint is disabled or has no back-channel URI.
    */
   async runManual(deliveryId: string, force: boolean): Promise<RunResult> {
-    const [d] = await this.claim('delivery_claim_manual', MANUAL_CLAIM_SQL, [deliveryId, force]);
+    const [d] = await this.claims.manual(deliveryId, force);
     if (!d) return { kind: 'refused' };
     this.inProcess += 1;
     try {
@@ -207,18 +142,6 @@ export class DeliveryService implements OnModuleDestroy {
     } finally {
       this.settled();
     }
-  }
-
-  private async claim(name: string, sql: string, params: unknown[]): Promise<ClaimedDelivery[]> {
-    const [id, ...rest] = params;
-    const rows = await preparedQuery<ClaimRow>(this.db, name, sql, [
-      id,
-      this.leaseSeconds,
-      this.config.delivery.timeoutMs,
-      this.holdMaxMs / 1000 + 2,
-      ...rest,
-    ]);
-    return rows.map((r) => this.toClaimed(r));
   }
 
   private handOver(d: ClaimedDelivery): void {
@@ -336,32 +259,6 @@ export class DeliveryService implements OnModuleDestroy {
   private async flushRetries(): Promise<void> {
     const items = this.retryBuffer.splice(0);
     await this.queue.retry(items);
-  }
-
-  private toClaimed(r: ClaimRow): ClaimedDelivery {
-    return {
-      id: r.id,
-      eventId: r.event_id,
-      clientId: r.client_id,
-      sub: r.sub,
-      sid: r.sid,
-      attempts: r.attempts,
-      trigger: r.trigger,
-      occurredAt: r.occurred_at,
-      initiatorClientId: r.initiator_client_id,
-      uri: r.backchannel_logout_uri,
-      format: r.delivery_format,
-      typ: r.logout_token_typ,
-      subject: r.logout_token_subject,
-      alg: r.id_token_signed_response_alg,
-      timeoutMs: r.delivery_timeout_ms,
-      maxAttempts: r.delivery_max_attempts,
-      endpointStatus: r.endpoint_status,
-      // During a rotation's grace period both secrets sign, so receivers holding either one verify.
-      webhookSecrets: [r.webhook_secret_enc, r.webhook_secret_previous_enc]
-        .filter((sealed): sealed is string => Boolean(sealed))
-        .map((sealed) => openWebhookSecret(this.config.identity.keyEncryptionKey, r.client_id, sealed)),
-    };
   }
 }
 

@@ -158,7 +158,7 @@ function headerValue(v: string | string[] | undefined): string | null {
 }
 
 /** A short, stable name for a transport failure, recorded with the attempt. */
-export function errorClassOf(err: NodeJS.ErrnoException): string {
+function errorClassOf(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EBLOCKEDADDRESS':
       return 'blocked_address';

@@ -4,7 +4,7 @@ import { createPrivateKey, randomUUID, sign, type JsonWebKey, type KeyObject, ty
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** Logout tokens live two minutes: long enough for clock skew, short enough to be useless when replayed later. */
-export const LOGOUT_TOKEN_TTL_SECONDS = 120;
+const LOGOUT_TOKEN_TTL_SECONDS = 120;
 /** How long imported keys are reused before the key table is read again (rotation takes effect within this). */
 const KEY_CACHE_MS = 60_000;
 

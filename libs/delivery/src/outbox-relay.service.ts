@@ -13,7 +13,7 @@ const LIVE = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']
 /** A job that will still run (an active one may be a dead worker's). */
 const QUEUED = ['waiting', 'delayed', 'prioritized', 'waiting-children'];
 /** Most deliveries one recover request may reopen (as for a bulk retry batch). */
-export const MAX_RECOVER_DELIVERIES = 10_000;
+const MAX_RECOVER_DELIVERIES = 10_000;
 
 interface OpenRow {
   id: string;

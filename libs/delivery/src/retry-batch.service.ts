@@ -12,7 +12,7 @@ import { DeliveryService } from './delivery.service';
 import { retryWindow } from './time-window';
 
 export const RETRYABLE_STATUSES = ['rejected', 'dead', 'skipped'] as const;
-export const MAX_BATCH_DELIVERIES = 10_000;
+const MAX_BATCH_DELIVERIES = 10_000;
 /** Manual attempts one batch has in flight: fresh logouts keep the delivery workers. */
 const BATCH_CONCURRENCY = 4;
 /** Batches one worker process runs at once, so one tenant's slow batch does not hold another's back. */

@@ -1,7 +1,7 @@
 import { AppError } from '@slo/errors';
 
 /** Longest window a recover or bulk retry may cover in one request. */
-export const MAX_RETRY_WINDOW_DAYS = 30;
+const MAX_RETRY_WINDOW_DAYS = 30;
 
 /** [since, until) from request values (until defaults to now); a 400 naming the field when empty or wider than the cap. */
 export function retryWindow(since: string | Date, until?: string | Date): { since: Date; until: Date } {

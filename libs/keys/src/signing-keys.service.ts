@@ -6,7 +6,7 @@ import { generateKeyPairSync, randomUUID, KeyObject } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { openPrivateKey, sealPrivateKey } from './key-envelope';
 
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /** A private JWK with its metadata, as oidc-provider's `jwks` option expects. */

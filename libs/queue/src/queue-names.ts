@@ -1,13 +1,17 @@
 /** Every BullMQ queue of the coordinator, and the jobs each carries. One place to see them all. */
 export const QueueName = {
   /**
-   * Fan-out: one job per logout event (job id from the event id) claims and sends all of the
-   * event's open deliveries; deliveries that need another attempt get one delayed job each.
+   * Sending (DeliveryJob): a fan-out job per logout event (job id from the event id) claims and
+   * sends all of the event's open deliveries; a delivery that needs another attempt gets a delayed
+   * job of its own; an operator's retry is a manual job.
    */
   Delivery: 'delivery',
-  /** One job per bulk retry batch (job id = batch id); runs beside, never ahead of, fresh deliveries. */
+  /** One job per bulk retry batch (job id = batch id), in a queue of its own beside the delivery queue. */
   RetryBatch: 'retry-batch',
-  /** Periodic housekeeping: expired provider state, the outbox relay. */
+  /**
+   * Periodic housekeeping (MaintenanceJob): expired provider state, the outbox relay, the
+   * session-expiry sweep, failing endpoints, delivery retention, key rotation.
+   */
   Maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
@@ -28,7 +32,7 @@ export interface FanoutJobData {
 
 export interface DeliveryJobData {
   deliveryId: string;
-  /** The delivery's client: the circuit breaker is checked before the database is. */
+  /** The delivery's client, for whoever reads the queue (the dashboard); the worker does not use it. */
   clientId: string;
   /** Attempts made when the job was scheduled: a job left over from an older schedule finds another number and does nothing. */
   attempts: number;
@@ -57,22 +61,12 @@ export const MaintenanceJob = {
   SweepExpiredSessions: 'sweep-expired-sessions',
   /** Disables endpoints that kept failing (ENDPOINT_AUTO_DISABLE_AFTER_SECONDS). */
   CheckEndpoints: 'check-endpoints',
-  /** Deletes delivered deliveries past DELIVERY_RETENTION_DAYS. */
+  /** Deletes delivered deliveries past DELIVERY_RETENTION_DAYS, and the events left without deliveries. */
   PruneDeliveries: 'prune-deliveries',
   /** Activates published signing keys and unpublishes retired ones (key rotation). */
   AdvanceKeyRotation: 'advance-key-rotation',
 } as const;
 export type MaintenanceJob = (typeof MaintenanceJob)[keyof typeof MaintenanceJob];
-
-/** Job name → payload type. */
-export interface MaintenanceJobData {
-  [MaintenanceJob.PurgeExpiredOidcState]: Record<string, never>;
-  [MaintenanceJob.RelayOutbox]: Record<string, never>;
-  [MaintenanceJob.SweepExpiredSessions]: Record<string, never>;
-  [MaintenanceJob.CheckEndpoints]: Record<string, never>;
-  [MaintenanceJob.PruneDeliveries]: Record<string, never>;
-  [MaintenanceJob.AdvanceKeyRotation]: Record<string, never>;
-}
 
 /** The fan-out job's id: a second enqueue of the same event collapses into the first. */
 export const fanoutJobId = (eventId: string) => `event-${eventId}`;
@@ -86,12 +80,13 @@ export const deliveryJobId = (deliveryId: string, attempts: number) => `${delive
 const JOB_DEFAULTS = {
   // Delivery state lives in PostgreSQL; finished jobs carry nothing worth keeping in Redis.
   removeOnComplete: true,
-  // A job that crashed (database down...) is retried by BullMQ, then left for the relay to re-add.
+  // A job that crashed (database down...) is retried by BullMQ, then left for the outbox relay to re-add.
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
   removeOnFail: { age: 24 * 3600 },
 };
 
+/** Options every fan-out job is added with. */
 export function fanoutJobOptions(eventId: string) {
   return { jobId: fanoutJobId(eventId), ...JOB_DEFAULTS };
 }

@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 
 /** Longest pause between two reconnect attempts: a Redis that is back is used again within about a second. */
-export const REDIS_RECONNECT_MAX_MS = 1000;
+const REDIS_RECONNECT_MAX_MS = 1000;
 
 /** ioredis options from a redis:// or rediss:// URL (BullMQ needs options, not a URL). */
 export function redisOptionsFromUrl(url: string): RedisOptions {

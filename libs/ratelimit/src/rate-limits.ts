@@ -20,7 +20,7 @@ export class RateLimited {
 const secondsOf = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /** "42 seconds", "5 minutes", "2 hours": for messages people read. */
-export function describeWait(seconds: number): string {
+function describeWait(seconds: number): string {
   const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (seconds < 120) return unit(seconds, 'second');
   if (seconds < 7200) return unit(Math.ceil(seconds / 60), 'minute');

@@ -2,7 +2,7 @@ import { SPiDError } from './errors';
 import type { SessionStatus } from './types';
 
 /** The header identity requires on state-changing SDK calls (a cross-site form cannot send it). */
-export const SDK_REQUEST_HEADER = 'X-SPiD-Request';
+const SDK_REQUEST_HEADER = 'X-SPiD-Request';
 
 /** Identity's browser endpoints (`/api/2/session`), called with the session cookie. */
 export class IdentityClient {

@@ -1,8 +1,8 @@
 import { SPiDError } from './errors';
 import type { InitOptions } from './types';
 
-export const DEFAULT_POLL_INTERVAL_MS = 30_000;
-export const DEFAULT_CACHE_TTL_MS = 5_000;
+const DEFAULT_POLL_INTERVAL_MS = 30_000;
+const DEFAULT_CACHE_TTL_MS = 5_000;
 const MIN_POLL_INTERVAL_MS = 100;
 
 export interface Settings {

@@ -7,7 +7,7 @@ import { TabChannel, TabMessage } from './tab-channel';
 import type { InitOptions, LogoutResult, NodeStyleCallback, SdkEventName, SessionStatus, SPiDApi, StatusSource } from './types';
 
 declare const __SPID_VERSION__: string;
-export const VERSION = typeof __SPID_VERSION__ === 'string' ? __SPID_VERSION__ : '0.0.0-dev';
+const VERSION = typeof __SPID_VERSION__ === 'string' ? __SPID_VERSION__ : '0.0.0-dev';
 
 interface Known {
   status: SessionStatus;

@@ -5,8 +5,8 @@ import { unlessOutage } from '@slo/errors';
 import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
 import { Job } from 'bullmq';
 
-/** Fan-out jobs a worker claims at once (each ends once its deliveries are handed to the sends). */
-export const DELIVERY_JOB_CONCURRENCY = 16;
+/** Delivery-queue jobs (fan-out, deliver, manual) a worker runs at once; a fan-out ends once its deliveries are handed to the sends. */
+const DELIVERY_JOB_CONCURRENCY = 16;
 
 /**
  * The delivery queue: a fan-out job per logout event (claim every open delivery of the event and
