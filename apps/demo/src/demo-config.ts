@@ -15,7 +15,7 @@ export interface DemoSettings {
   cookieSecret: string;
 }
 
-export const DEMO_DEFAULTS = {
+const DEMO_DEFAULTS = {
   port: 3000,
   baseUrl: 'http://localhost:3000',
   identityUrl: 'http://localhost:4000',

@@ -40,19 +40,3 @@ export interface ClientFields {
 export type CreateClientInput = Partial<ClientFields> & { client_id?: string; client_name: string };
 export type UpdateClientInput = Partial<ClientFields>;
 
-/** Fields a client may change about itself with a `client:self` token. */
-export const SELF_SERVICE_FIELDS = [
-  'redirect_uris',
-  'post_logout_redirect_uris',
-  'web_origins',
-  'backchannel_logout_uri',
-  'backchannel_logout_session_required',
-  'frontchannel_logout_uri',
-  'delivery_format',
-  'logout_token_typ',
-  'logout_token_subject',
-  'delivery_timeout_ms',
-  'delivery_max_attempts',
-  'notify_session_expired',
-] as const;
-export type SelfServiceInput = Partial<Pick<ClientFields, (typeof SELF_SERVICE_FIELDS)[number]>>;

@@ -10,7 +10,7 @@ export const REDACTED = '[redacted]';
  * secrets and assertions, PKCE verifiers, passwords. `state` is kept: it is the relying party's
  * CSRF nonce, worthless without the code it travels with, and useful to follow a sign-in.
  */
-export const SECRET_PARAMS = new Set([
+const SECRET_PARAMS = new Set([
   'code',
   'token',
   'oauth_token',

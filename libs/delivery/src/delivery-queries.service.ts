@@ -63,7 +63,7 @@ class Conditions {
 
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString() : null);
 
-export function deliveryView(r: Row) {
+function deliveryView(r: Row) {
   return {
     id: r.id as string,
     event_id: r.event_id as string,

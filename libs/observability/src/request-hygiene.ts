@@ -20,7 +20,7 @@ import { printableName, strictDecode, textProblem } from './input-text';
  *   read and checked here and handed over as the raw string, which oidc-provider then parses
  *   exactly as it would have (it uses an already read `req.body` when the stream is consumed).
  */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 export interface HygieneOptions {
   bodyLimitBytes: number;
@@ -38,7 +38,7 @@ export function installRequestHygiene(app: INestApplication, opts: HygieneOption
 }
 
 /** The middleware chain, in order (exported for tests and for apps that mount it themselves). */
-export function requestHygiene(opts: HygieneOptions): RequestHandler[] {
+function requestHygiene(opts: HygieneOptions): RequestHandler[] {
   const logger = new Logger('Http');
   const limit = opts.bodyLimitBytes;
   const skip = (req: Request) => opts.skipBody?.(req) ?? false;

@@ -8,7 +8,7 @@ import { isUUID, IsUUID, Matches, registerDecorator, ValidationOptions } from 'c
  */
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2})))?$/;
 
-export const INSTANT_HINT = 'must be an RFC 3339 date-time such as 2024-01-31T12:00:00Z (or a date such as 2024-01-31)';
+const INSTANT_HINT = 'must be an RFC 3339 date-time such as 2024-01-31T12:00:00Z (or a date such as 2024-01-31)';
 
 /** The instant a strict date-time names, or null. */
 export function parseInstant(value: unknown): Date | null {

@@ -3,7 +3,7 @@ import type { RecordedLogout } from '@slo/logout';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { IsClientId, IsInstant } from '@slo/validation';
 
-export const MAX_TARGET_CLIENTS = 100;
+const MAX_TARGET_CLIENTS = 100;
 
 /** A logout that happened at an external identity platform, to be told to our clients. */
 export class CreateLogoutEventDto {

@@ -5,8 +5,6 @@ import { LogoutEventEntity } from './logout-event.entity';
 export const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'retrying', 'rejected', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** States from which the worker will still send on its own. */
-export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying'];
-
 /**
  * One logout event told to one client (for one session, when the client needs a `sid` per session).
  * The source of truth for delivery state: the admin API reads this, never Redis.
