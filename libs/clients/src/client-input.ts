@@ -39,4 +39,3 @@ export interface ClientFields {
 
 export type CreateClientInput = Partial<ClientFields> & { client_id?: string; client_name: string };
 export type UpdateClientInput = Partial<ClientFields>;
-
