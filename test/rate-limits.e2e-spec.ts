@@ -1,7 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { UsersService } from '@slo/accounts';
-import { ApiClient, basicAuth, HttpSession, requestServerToken, startTestStack, TestStack } from '@slo/testing';
+import { ApiClient, basicAuth, requestServerToken, startTestStack, TestStack } from '@slo/testing';
 import { expectLockedPage, expireKeys, LoginForm, retryAfter } from './support/login-form';
 
 /**
