@@ -4,7 +4,7 @@ import { authParams, formOf, FuzzContext, paramVariants, ParamTarget } from './f
 import { ORIGIN, POST_LOGOUT, REDIRECT, USER } from './fuzz-stack';
 
 /** What the identity requests are made of: its URL, the fuzz client and its sign-in, an admin token of identity. */
-export interface IdentityFuzzTarget {
+interface IdentityFuzzTarget {
   identityUrl: string;
   rp: { client_id: string; client_secret: string };
   signed: SignedIn;

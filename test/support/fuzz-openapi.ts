@@ -21,7 +21,7 @@ interface Schema {
   allOf?: Schema[];
 }
 
-export interface Operation {
+interface Operation {
   method: string;
   path: string;
   pathParams: string[];
