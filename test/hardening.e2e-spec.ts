@@ -1,7 +1,16 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { UsersService } from '@slo/accounts';
-import { HttpSession, signIn, startTestStack, TestClient, TestStack } from '@slo/testing';
+import {
+  ApiClient,
+  apiClient,
+  HttpSession,
+  RegisteredClient,
+  registerClient,
+  signIn,
+  startTestStack,
+  TestStack,
+} from '@slo/testing';
 import { createHash, randomBytes } from 'node:crypto';
 
 const USER = { email: 'grace@example.com', password: 'correct horse battery' };
@@ -18,15 +27,8 @@ interface EventView {
 /** Smaller hardening of issue 11: framing, /metrics, the event view of a tenant, resource indicators at /auth. */
 describe('smaller hardening', () => {
   let stack: TestStack;
-  let admin: string;
-  const tenants: Record<'a' | 'b', TestClient> = {} as never;
-
-  const api = (method: string, path: string, token: string, body?: unknown) =>
-    fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  let admin: ApiClient;
+  const tenants: Record<'a' | 'b', RegisteredClient> = {} as never;
 
   function authorizeUrl(clientId: string, extra: Record<string, string> = {}) {
     return `${stack.identityUrl}/auth?${new URLSearchParams({
@@ -44,22 +46,18 @@ describe('smaller hardening', () => {
   beforeAll(async () => {
     stack = await startTestStack({ identity: createIdentityApp, api: createApiApp, env: { METRICS_TOKEN } });
     await stack.identity.get(UsersService).create({ ...USER, name: 'Grace' });
-    admin = await stack.serverToken('admin');
+    admin = stack.client(await stack.serverToken('admin'));
     for (const [key, scopes] of [
       ['a', ['client:self', 'logout:emit']],
       ['b', ['client:self']],
     ] as const) {
-      const res = await api('POST', '/v1/clients', admin, {
-        client_id: `tenant-${key}`,
+      tenants[key] = await registerClient(admin, null, `tenant-${key}`, {
         client_name: `Tenant ${key.toUpperCase()}`,
         redirect_uris: [REDIRECT],
         backchannel_logout_uri: `http://127.0.0.1:9/backchannel-${key}`,
         grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
         server_scopes: scopes,
       });
-      expect(res.status).toBe(201);
-      const { client_secret } = (await res.json()) as { client_secret: string };
-      tenants[key] = { client_id: `tenant-${key}`, client_secret, redirect_uri: REDIRECT };
     }
   });
   afterAll(() => stack?.close());
@@ -106,9 +104,7 @@ describe('smaller hardening', () => {
     });
 
     it('serves the metrics with the token', async () => {
-      const res = await fetch(`${stack.apiUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-      expect(res.status).toBe(200);
-      const body = await res.text();
+      const body = await stack.client(METRICS_TOKEN).get<string>('/metrics', { expect: 200 });
       expect(body).toMatch(/^slo_process_cpu_seconds_total /m);
       expect(body).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting"\} \d+$/m);
     });
@@ -118,64 +114,51 @@ describe('smaller hardening', () => {
     let sub: string;
     let sidA: string;
     let sidB: string;
-    let tokenA: string;
-    let tokenB: string;
+    let tenantA: ApiClient;
+    let tenantB: ApiClient;
 
     beforeAll(async () => {
       // One user, two identity sessions: one with tenant A, one (another browser) with tenant B.
-      const a = await signIn(stack.identityUrl, new HttpSession(), tenants.a, USER, 'openid email');
-      const b = await signIn(stack.identityUrl, new HttpSession(), tenants.b, USER, 'openid email');
+      const a = await signIn(stack, new HttpSession(), tenants.a, USER, 'openid email');
+      const b = await signIn(stack, new HttpSession(), tenants.b, USER, 'openid email');
       expect(a.sid).not.toBe(b.sid);
       [sub, sidA, sidB] = [a.sub, a.sid, b.sid];
-      tokenA = await stack.serverToken('client:self logout:emit', { clientId: 'tenant-a', secret: tenants.a.client_secret });
-      tokenB = await stack.serverToken('client:self', { clientId: 'tenant-b', secret: tenants.b.client_secret });
+      tenantA = stack.client(await stack.serverToken('client:self logout:emit', tenants.a));
+      tenantB = stack.client(await stack.serverToken('client:self', tenants.b));
     });
 
-    const view = async (token: string, id: string) => {
-      const res = await api('GET', `/v1/logout-events/${id}`, token);
-      expect(res.status).toBe(200);
-      return (await res.json()) as EventView;
-    };
-    const list = async (token: string, query = '') => {
-      const res = await api('GET', `/v1/logout-events${query}`, token);
-      expect(res.status).toBe(200);
-      return ((await res.json()) as { data: EventView[] }).data;
-    };
+    const view = (as: ApiClient, id: string) => as.get<EventView>(`/v1/logout-events/${id}`, { expect: 200 });
+    const list = async (as: ApiClient, query = '') =>
+      (await as.get<{ data: EventView[] }>(`/v1/logout-events${query}`, { expect: 200 })).data;
 
     it('shows each tenant only the sessions the event told it about, and hides another client as initiator', async () => {
-      const res = await fetch(`${stack.identityUrl}/api/2/logout`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sub }),
-      });
-      expect(res.status).toBe(200);
-      const { event_id: id } = (await res.json()) as { event_id: string };
+      const identity = apiClient(stack.identityUrl, admin.token);
+      const { event_id: id } = await identity.post<{ event_id: string }>('/api/2/logout', { body: { sub }, expect: 200 });
 
       const operator = await view(admin, id);
       expect([...operator.ended_sids].sort()).toEqual([sidA, sidB].sort());
       expect(operator.initiator_client_id).toBe('test-admin');
 
-      const seenByA = await view(tokenA, id);
+      const seenByA = await view(tenantA, id);
       expect(seenByA).toMatchObject({ ended_sids: [sidA], initiator_client_id: null });
       expect(seenByA.deliveries!.map((d) => [d.client_id, d.sid])).toEqual([['tenant-a', sidA]]);
-      const seenByB = await view(tokenB, id);
+      const seenByB = await view(tenantB, id);
       expect(seenByB).toMatchObject({ ended_sids: [sidB], initiator_client_id: null });
 
       // The list says the same, and another tenant's session finds nothing.
-      expect((await list(tokenA)).find((e) => e.id === id)).toMatchObject({ ended_sids: [sidA], initiator_client_id: null });
-      expect((await list(tokenA, `?sid=${sidA}`)).map((e) => e.id)).toEqual([id]);
-      expect(await list(tokenA, `?sid=${sidB}`)).toEqual([]);
+      expect((await list(tenantA)).find((e) => e.id === id)).toMatchObject({ ended_sids: [sidA], initiator_client_id: null });
+      expect((await list(tenantA, `?sid=${sidA}`)).map((e) => e.id)).toEqual([id]);
+      expect(await list(tenantA, `?sid=${sidB}`)).toEqual([]);
       expect((await list(admin, `?sid=${sidB}`)).map((e) => e.id)).toEqual([id]);
     });
 
     it('names the initiator to the initiating tenant and to operators only', async () => {
-      const res = await api('POST', '/v1/logout-events', tokenA, { sub, target_clients: ['tenant-a', 'tenant-b'] });
-      expect(res.status).toBe(202);
-      const { event_id: id } = (await res.json()) as { event_id: string };
-      expect((await view(tokenA, id)).initiator_client_id).toBe('tenant-a');
-      expect((await view(tokenB, id)).initiator_client_id).toBeNull();
+      const body = { sub, target_clients: ['tenant-a', 'tenant-b'] };
+      const { event_id: id } = await tenantA.post<{ event_id: string }>('/v1/logout-events', { body, expect: 202 });
+      expect((await view(tenantA, id)).initiator_client_id).toBe('tenant-a');
+      expect((await view(tenantB, id)).initiator_client_id).toBeNull();
       expect((await view(admin, id)).initiator_client_id).toBe('tenant-a');
-      expect((await list(tokenB)).find((e) => e.id === id)?.initiator_client_id).toBeNull();
+      expect((await list(tenantB)).find((e) => e.id === id)?.initiator_client_id).toBeNull();
     });
   });
 
@@ -198,7 +181,7 @@ describe('smaller hardening', () => {
       ['an unknown resource', () => 'https://elsewhere.example.com'],
     ])('answers a request for %s with invalid_target, not a loop, signed in or not', async (_what, resource) => {
       const signedIn = new HttpSession();
-      await signIn(stack.identityUrl, signedIn, tenants.a, USER, 'openid email');
+      await signIn(stack, signedIn, tenants.a, USER, 'openid email');
       for (const session of [new HttpSession(), signedIn]) {
         const { res, hops, location } = await browse(session, authorizeUrl('tenant-a', { resource: resource() }));
         expect(hops.length).toBeLessThanOrEqual(3);
@@ -211,8 +194,8 @@ describe('smaller hardening', () => {
     });
 
     it('still issues server tokens for the api with client_credentials', async () => {
-      const token = await stack.serverToken('client:self', { clientId: 'tenant-b', secret: tenants.b.client_secret });
-      expect((await api('GET', '/v1/clients/me', token)).status).toBe(200);
+      const tenantB = stack.client(await stack.serverToken('client:self', tenants.b));
+      await tenantB.get('/v1/clients/me', { expect: 200 });
     });
   });
 });

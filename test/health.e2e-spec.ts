@@ -2,31 +2,28 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { hashStoredId, PgOidcAdapter } from '@slo/sessions';
-import { startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
+import { apiClient, sql, startTestStack, TestStack, waitFor } from '@slo/testing';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 
 describe('health and housekeeping', () => {
   let stack: TestStack;
-  let workerUrl: string;
 
   beforeAll(async () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       api: createApiApp,
+      worker: createWorkerApp,
       env: { PURGE_INTERVAL_SECONDS: '5', SESSION_EXPIRY_SWEEP_SECONDS: '2' },
     });
-    workerUrl = (await stack.start(createWorkerApp)).url;
   });
   afterAll(() => stack?.close());
 
   it('reports live and ready on every app, checking PostgreSQL and Redis', async () => {
-    for (const base of [stack.identityUrl, stack.apiUrl, workerUrl]) {
-      const live = await fetch(`${base}/health/live`);
-      expect(live.status).toBe(200);
-      const ready = await fetch(`${base}/health/ready`);
-      expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+    for (const app of [stack.identityUrl, stack.apiUrl, stack.workerUrl].map((url) => apiClient(url))) {
+      await app.get('/health/live', { expect: 200 });
+      const ready = await app.get('/health/ready', { expect: 200 });
+      expect(ready).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
     }
   });
 
@@ -42,9 +39,7 @@ describe('health and housekeeping', () => {
 
     await waitFor(
       async () => {
-        const { rows } = await withPg(stack.dbUrl, (c) =>
-          c.query('SELECT id FROM oidc_payloads WHERE id = ANY($1)', [[live, expired]]),
-        );
+        const rows = await sql(stack)<{ id: string }>('SELECT id FROM oidc_payloads WHERE id = ANY($1)', [[live, expired]]);
         return rows.length === 1 && rows[0].id === live;
       },
       { timeoutMs: 20_000, intervalMs: 250, what: 'the worker to purge the expired session' },

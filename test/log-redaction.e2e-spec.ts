@@ -3,17 +3,18 @@ import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { UsersService } from '@slo/accounts';
 import {
+  apiClient,
   FAST_DELIVERY_ENV,
   HttpSession,
   Receiver,
+  registerClient,
   signIn,
   SignedIn,
+  sql,
   startTestStack,
   TEST_ADMIN,
-  TestClient,
   TestStack,
   waitFor,
-  withPg,
 } from '@slo/testing';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,6 @@ describe('no secret of a full run reaches the logs', () => {
   let logFile: string;
 
   const log = () => readFileSync(logFile, 'utf8');
-  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
-    withPg(stack.dbUrl, (c) => c.query(text, params)).then((r) => r.rows as T[]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slo-logs-'));
@@ -46,9 +45,9 @@ describe('no secret of a full run reaches the logs', () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       api: createApiApp,
+      worker: createWorkerApp,
       env: { ...FAST_DELIVERY_ENV, LOG_LEVEL: 'debug', LOG_FILE: logFile, LOGOUT_REDIRECT_WAIT_MS: '3000' },
     });
-    await stack.start(createWorkerApp);
   });
   afterAll(async () => {
     await stack?.close();
@@ -65,33 +64,23 @@ describe('no secret of a full run reaches the logs', () => {
     await stack.identity.get(UsersService).create({ ...USER, name: 'René' });
 
     // Client registration with secrets, through a server token (client_credentials, Basic auth).
-    const admin = await stack.serverToken('admin');
-    keep('adminToken', admin);
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${stack.apiUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, string> };
-    };
-    const register = async (id: string, extra: Record<string, unknown> = {}): Promise<TestClient> => {
-      const res = await api('POST', '/v1/clients', {
-        client_id: id,
-        client_name: id,
+    const admin = stack.client(await stack.serverToken('admin'));
+    keep('adminToken', admin.token);
+    const identity = apiClient(stack.identityUrl);
+    const register = async (id: string, extra: Record<string, unknown> = {}) => {
+      const c = await registerClient(admin, null, id, {
         redirect_uris: ['http://127.0.0.1:9/cb'],
         post_logout_redirect_uris: ['http://127.0.0.1:9/'],
         ...extra,
       });
-      expect(res.status).toBe(201);
-      keep(`${id} client_secret`, res.body.client_secret);
-      if (res.body.webhook_secret) keep(`${id} webhook_secret`, res.body.webhook_secret);
-      return { client_id: id, client_secret: res.body.client_secret, redirect_uri: 'http://127.0.0.1:9/cb' };
+      keep(`${id} client_secret`, c.client_secret);
+      if (c.webhook_secret) keep(`${id} webhook_secret`, String(c.webhook_secret));
+      return c;
     };
     const app = await register('app', { backchannel_logout_uri: `${receiver.url}/bcl` });
     const hooks = await register('hooks', { backchannel_logout_uri: `${receiver.url}/hook`, delivery_format: 'webhook' });
     const broken = await register('broken-app');
-    const [hooksRow] = await sql<{ secret_hash: string; webhook_secret_enc: string }>(
+    const [hooksRow] = await sql(stack)<{ secret_hash: string; webhook_secret_enc: string }>(
       "SELECT secret_hash, webhook_secret_enc FROM clients WHERE client_id = 'hooks'",
     );
     keep('hooks secret_hash', hooksRow.secret_hash);
@@ -108,38 +97,35 @@ describe('no secret of a full run reaches the logs', () => {
       return s;
     };
     const one = new HttpSession();
-    const atApp = keepSignIn('app', await signIn(stack.identityUrl, one, app, USER), one);
-    keepSignIn('hooks', await signIn(stack.identityUrl, one, hooks, USER), one);
+    const atApp = keepSignIn('app', await signIn(stack, one, app, USER), one);
+    keepSignIn('hooks', await signIn(stack, one, hooks, USER), one);
 
     // Refresh, with the client secret in the body (client_secret_post) this time.
-    const refreshed = await fetch(`${stack.identityUrl}/token`, {
-      method: 'POST',
+    const tokens = await identity.post<{ access_token: string; refresh_token: string; id_token: string }>('/token', {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'refresh_token',
         refresh_token: atApp.refreshToken!,
         client_id: app.client_id,
         client_secret: app.client_secret,
-      }),
+      }).toString(),
+      expect: 200,
     });
-    expect(refreshed.status).toBe(200);
-    const tokens = (await refreshed.json()) as { access_token: string; refresh_token: string; id_token: string };
     keep('refreshed access token', tokens.access_token);
     keep('refreshed refresh token', tokens.refresh_token);
     keep('refreshed id token', tokens.id_token);
-    expect((await fetch(`${stack.identityUrl}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(
-      200,
-    );
+    await identity.as(tokens.access_token).get('/me', { expect: 200 });
 
     // A request with tokens in its URL that fails inside (500), and one refused (400).
-    await sql(`CREATE FUNCTION refuse_broken_app() RETURNS trigger LANGUAGE plpgsql AS $$
+    const db = sql(stack);
+    await db(`CREATE FUNCTION refuse_broken_app() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'refused row %', row_to_json(NEW); END $$`);
-    await sql(`CREATE TRIGGER refuse_broken_logout BEFORE INSERT ON logout_events FOR EACH ROW
+    await db(`CREATE TRIGGER refuse_broken_logout BEFORE INSERT ON logout_events FOR EACH ROW
       WHEN (NEW.initiator_client_id = 'broken-app') EXECUTE FUNCTION refuse_broken_app()`);
-    await sql(`CREATE TRIGGER refuse_broken_client BEFORE INSERT ON clients FOR EACH ROW
+    await db(`CREATE TRIGGER refuse_broken_client BEFORE INSERT ON clients FOR EACH ROW
       WHEN (NEW.name = 'Broken') EXECUTE FUNCTION refuse_broken_app()`);
     const two = new HttpSession();
-    const atBroken = keepSignIn('broken-app', await signIn(stack.identityUrl, two, broken, USER), two);
+    const atBroken = keepSignIn('broken-app', await signIn(stack, two, broken, USER), two);
     const failing = await two.request(
       `${stack.identityUrl}/logout?client_id=broken-app&oauth_token=${encodeURIComponent(atBroken.accessToken)}&id_token_hint=${encodeURIComponent(atBroken.idToken)}`,
     );
@@ -154,15 +140,17 @@ describe('no secret of a full run reaches the logs', () => {
 
     // A query that fails with secrets among its parameters (the new client's secret hash and
     // sealed webhook secret), PostgreSQL repeating them in its message.
-    const failedInsert = await api('POST', '/v1/clients', {
-      client_id: 'broken-hooks',
-      client_name: 'Broken',
-      redirect_uris: ['http://127.0.0.1:9/cb'],
-      backchannel_logout_uri: `${receiver.url}/hook`,
-      delivery_format: 'webhook',
+    const failedInsert = await admin.post<{ error_id: string }>('/v1/clients', {
+      body: {
+        client_id: 'broken-hooks',
+        client_name: 'Broken',
+        redirect_uris: ['http://127.0.0.1:9/cb'],
+        backchannel_logout_uri: `${receiver.url}/hook`,
+        delivery_format: 'webhook',
+      },
+      expect: 500,
     });
-    expect(failedInsert.status).toBe(500);
-    const sqlErrorId = failedInsert.body.error_id;
+    const sqlErrorId = failedInsert.error_id;
 
     // Logout through GET /logout: the back channel gets a logout token, the webhook a signed event.
     const out = await one.request(`${stack.identityUrl}/logout?client_id=app`);
@@ -177,17 +165,9 @@ describe('no secret of a full run reaches the logs', () => {
 
     // API logout with a user's access token, and "all sessions" with the server token.
     const three = new HttpSession();
-    const atApi = keepSignIn('api-logout', await signIn(stack.identityUrl, three, app, USER), three);
-    const apiLogout = await fetch(`${stack.identityUrl}/api/2/logout`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${atApi.accessToken}` },
-    });
-    expect(apiLogout.status).toBe(200);
-    const everywhere = await fetch(`${stack.identityUrl}/api/2/logout?sub=${encodeURIComponent(atApi.sub)}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}` },
-    });
-    expect(everywhere.status).toBe(200);
+    const atApi = keepSignIn('api-logout', await signIn(stack, three, app, USER), three);
+    await identity.as(atApi.accessToken).post('/api/2/logout', { expect: 200 });
+    await identity.as(admin.token).post(`/api/2/logout?sub=${encodeURIComponent(atApi.sub)}`, { expect: 200 });
 
     // The run was logged: every step, the 500s with their error ids, the redirects with their Location.
     const text = await waitFor(

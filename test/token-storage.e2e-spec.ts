@@ -4,7 +4,19 @@ import { UsersService } from '@slo/accounts';
 import { dataSourceOptions } from '@slo/database';
 import { TokensHashedAtRest1796128262400 } from '../libs/database/src/migrations/1796128262400-tokens-hashed-at-rest';
 import { hashStoredId } from '@slo/sessions';
-import { HttpSession, signIn, startTestStack, TestStack, withPg } from '@slo/testing';
+import {
+  apiClient,
+  basicAuth,
+  HttpSession,
+  RegisteredClient,
+  registerClient,
+  signIn,
+  sql as sqlOn,
+  Sql,
+  startTestStack,
+  TestStack,
+  withPg,
+} from '@slo/testing';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -16,21 +28,18 @@ const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 
 describe('tokens, codes and session ids hashed at rest', () => {
   let stack: TestStack;
-  let admin: string;
-  let client: { client_id: string; client_secret: string; redirect_uri: string };
+  let client: RegisteredClient;
+  let sql: Sql;
 
-  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
-    withPg(stack.dbUrl, (c) => c.query(text, params)).then((r) => r.rows as T[]);
   const hash = (value: string) => hashStoredId(TOKEN_HASH_KEY, value);
   /** Everything a database reader or a backup gets: a plain-text pg_dump of the data. */
   const dump = async () => (await promisify(execFile)('pg_dump', ['--data-only', stack.dbUrl], { maxBuffer: 64 << 20 })).stdout;
-  const basic = () => `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
   const userinfo = async (accessToken: string) =>
     (await fetch(`${stack.identityUrl}/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
   const refresh = async (refreshToken: string) => {
     const res = await fetch(`${stack.identityUrl}/token`, {
       method: 'POST',
-      headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
     });
     return { status: res.status, body: (await res.json()) as { access_token?: string; refresh_token?: string } };
@@ -65,25 +74,18 @@ describe('tokens, codes and session ids hashed at rest', () => {
   beforeAll(async () => {
     stack = await startTestStack({ identity: createIdentityApp, api: createApiApp, env: { TOKEN_HASH_KEY } });
     await stack.identity.get(UsersService).create({ ...USER, name: 'Noor' });
-    admin = await stack.serverToken('admin');
-    const res = await fetch(`${stack.apiUrl}/v1/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        client_id: 'vault-app',
-        client_name: 'Vault',
-        redirect_uris: [REDIRECT_URI],
-        post_logout_redirect_uris: ['http://127.0.0.1:9/'],
-      }),
+    sql = sqlOn(stack);
+    client = await registerClient(stack.client(await stack.serverToken('admin')), null, 'vault-app', {
+      client_name: 'Vault',
+      redirect_uris: [REDIRECT_URI],
+      post_logout_redirect_uris: ['http://127.0.0.1:9/'],
     });
-    expect(res.status).toBe(201);
-    client = { ...((await res.json()) as { client_id: string; client_secret: string }), redirect_uri: REDIRECT_URI };
   });
   afterAll(() => stack?.close());
 
   it('a database dump holds no token, code, session cookie or interaction id, and every one of them still works', async () => {
     const browser = new HttpSession();
-    const signedIn = await signIn(stack.identityUrl, browser, client, USER);
+    const signedIn = await signIn(stack, browser, client, USER);
     const sessionCookie = browser.cookie('_session')!;
     const refreshed = await refresh(signedIn.refreshToken!);
     expect(refreshed.status).toBe(200);
@@ -119,9 +121,7 @@ describe('tokens, codes and session ids hashed at rest', () => {
     expect(await userinfo(signedIn.accessToken)).toBe(200);
     expect(await userinfo(refreshed.body.access_token!)).toBe(200);
     expect((await refresh(refreshed.body.refresh_token!)).status).toBe(200);
-    expect(
-      (await fetch(`${stack.apiUrl}/v1/clients/vault-app`, { headers: { authorization: `Bearer ${serverToken}` } })).status,
-    ).toBe(200);
+    await stack.client(serverToken).get('/v1/clients/vault-app', { expect: 200 });
     expect((await silentSignIn(browser)).get('code')).toBeTruthy();
     const pendingBrowser = new HttpSession();
     const uid = await pendingInteraction(pendingBrowser);
@@ -136,17 +136,13 @@ describe('tokens, codes and session ids hashed at rest', () => {
   });
 
   it('API logout revokes the grant stored under its hash', async () => {
-    const signedIn = await signIn(stack.identityUrl, new HttpSession(), client, USER);
+    const signedIn = await signIn(stack, new HttpSession(), client, USER);
     const [{ grant_id: grantId }] = await sql<{ grant_id: string }>(
       "SELECT grant_id FROM oidc_payloads WHERE model = 'AccessToken' AND id = $1",
       [hash(signedIn.accessToken)],
     );
     expect(await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Grant' AND id = $1", [hash(grantId)])).toHaveLength(1);
-    const res = await fetch(`${stack.identityUrl}/api/2/logout`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${signedIn.accessToken}` },
-    });
-    expect(res.status).toBe(200);
+    await apiClient(stack.identityUrl, signedIn.accessToken).post('/api/2/logout', { expect: 200 });
     expect(await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Grant' AND id = $1", [hash(grantId)])).toHaveLength(0);
     expect(await userinfo(signedIn.accessToken)).toBe(401);
     expect((await refresh(signedIn.refreshToken!)).status).toBe(400);
@@ -155,7 +151,7 @@ describe('tokens, codes and session ids hashed at rest', () => {
   it('the migration hashes rows stored in clear before it, and their sessions and tokens keep working', async () => {
     await sql('DELETE FROM oidc_payloads');
     const browser = new HttpSession();
-    const signedIn = await signIn(stack.identityUrl, browser, client, USER);
+    const signedIn = await signIn(stack, browser, client, USER);
     const pendingBrowser = new HttpSession();
     const uid = await pendingInteraction(pendingBrowser);
     const [{ grant_id: grantId }] = await sql<{ grant_id: string }>(

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HttpSession } from './http-session';
+import { basicAuth } from './server-token';
 
 export interface TestClient {
   client_id: string;
@@ -25,15 +26,16 @@ function claimsOf(jwt: string): Record<string, unknown> {
 /**
  * Signs `client` in through the real authorization endpoint and login form, in `session`'s cookie
  * jar (a second client in the same jar joins the same identity session without a second login),
- * and exchanges the code for tokens.
+ * and exchanges the code for tokens. `identity` is its URL or a test stack.
  */
 export async function signIn(
-  identityUrl: string,
+  identity: string | { identityUrl: string },
   session: HttpSession,
   client: TestClient,
   user: { email: string; password: string },
   scope = 'openid email offline_access',
 ): Promise<SignedIn> {
+  const identityUrl = typeof identity === 'string' ? identity : identity.identityUrl;
   const verifier = randomBytes(32).toString('base64url');
   const authorize = `${identityUrl}/auth?${new URLSearchParams({
     client_id: client.client_id,
@@ -58,7 +60,7 @@ export async function signIn(
   const tokenRes = await fetch(`${identityUrl}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      authorization: basicAuth(client),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({

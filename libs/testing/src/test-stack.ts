@@ -1,90 +1,99 @@
 import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '@slo/config';
 import { randomBytes } from 'node:crypto';
+import { ApiClient } from './api-client';
 import { deleteRedisKeys } from './redis-keys';
-import { createTestDatabase, freePort, testConfig, TEST_ADMIN, TEST_REDIS_URL } from './test-env';
+import { ClientCredentials, serverToken } from './server-token';
+import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL } from './test-env';
 
 export type AppFactory = (config: AppConfig) => Promise<INestApplication>;
+export type AppKind = 'identity' | 'api' | 'worker';
 
 export interface TestStack {
   config: AppConfig;
   dbUrl: string;
   identityUrl: string;
   apiUrl: string;
+  workerUrl: string;
+  /** The identity app (throws when the stack has none). */
   identity: INestApplication;
   api?: INestApplication;
-  extra: INestApplication[];
-  /** Starts one more app of the given kind on the same database and Redis prefix. */
-  start(factory: AppFactory, overrides?: Record<string, string>): Promise<{ app: INestApplication; url: string }>;
+  worker?: INestApplication;
+  /**
+   * Starts one more app of `kind` (a factory given to `startTestStack`; a factory itself is still
+   * taken) on the same database and Redis prefix, on a port of its own.
+   */
+  start(kind: AppKind | AppFactory, overrides?: Record<string, string>): Promise<{ app: INestApplication; url: string }>;
   /** A server token for the bootstrap admin (or given client) with the given scope. */
-  serverToken(scope: string, client?: { clientId: string; secret: string }): Promise<string>;
+  serverToken(scope: string, client?: ClientCredentials): Promise<string>;
+  /** An {@link ApiClient} for the api with `token` (anonymous without). */
+  client(token?: string): ApiClient;
   close(): Promise<void>;
 }
 
-export interface StackOptions {
-  identity: AppFactory;
-  api?: AppFactory;
-  env?: Record<string, string>;
-}
+export type StackOptions = { [kind in AppKind]?: AppFactory } & { env?: Record<string, string> };
 
 /**
- * Identity (and optionally api) for one test file: its own database cloned from the migrated
- * template, its own Redis key prefix, ephemeral ports. `close()` stops everything and drops both.
+ * The apps given (identity, api, worker: each optional, all started alike) for one test file:
+ * its own database cloned from the migrated template, its own Redis key prefix, ephemeral ports.
+ * `close()` stops everything and drops both.
  */
 export async function startTestStack(opts: StackOptions): Promise<TestStack> {
   const db = await createTestDatabase();
   const prefix = `slotest-${randomBytes(4).toString('hex')}`;
-  const [identityPort, apiPort] = [await freePort(), await freePort()];
-  const identityUrl = `http://127.0.0.1:${identityPort}`;
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const kinds: AppKind[] = ['identity', 'api', 'worker'];
+  const ports = { identity: await freePort(), api: await freePort(), worker: await freePort() };
+  const urls = { identity: '', api: '', worker: '' };
+  for (const kind of kinds) urls[kind] = `http://127.0.0.1:${ports[kind]}`;
   const baseEnv = {
     DATABASE_URL: db.url,
     QUEUE_PREFIX: prefix,
-    IDENTITY_ISSUER: identityUrl,
-    API_PUBLIC_URL: apiUrl,
+    IDENTITY_ISSUER: urls.identity,
+    API_PUBLIC_URL: urls.api,
     ...opts.env,
   };
   const config = testConfig(baseEnv);
+  const apps: Partial<Record<AppKind, INestApplication>> = {};
   const extra: INestApplication[] = [];
-  const identity = await opts.identity(config);
-  await identity.listen(identityPort, '127.0.0.1');
-  let api: INestApplication | undefined;
-  if (opts.api) {
-    api = await opts.api(config);
-    await api.listen(apiPort, '127.0.0.1');
+  const close = async () => {
+    for (const app of [...extra.reverse(), apps.worker, apps.api, apps.identity]) await app?.close();
+    await deleteRedisKeys(TEST_REDIS_URL, prefix);
+    await db.drop();
+  };
+  try {
+    for (const kind of kinds) {
+      const factory = opts[kind];
+      if (!factory) continue;
+      apps[kind] = await factory(config);
+      await apps[kind].listen(ports[kind], '127.0.0.1');
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
   return {
     config,
     dbUrl: db.url,
-    identityUrl,
-    apiUrl,
-    identity,
-    api,
-    extra,
-    async start(factory, overrides = {}) {
+    identityUrl: urls.identity,
+    apiUrl: urls.api,
+    workerUrl: urls.worker,
+    get identity() {
+      if (!apps.identity) throw new Error('this test stack has no identity app');
+      return apps.identity;
+    },
+    api: apps.api,
+    worker: apps.worker,
+    async start(kind, overrides = {}) {
+      const factory = typeof kind === 'function' ? kind : opts[kind];
+      if (!factory) throw new Error(`no ${String(kind)} factory was given to startTestStack`);
       const port = await freePort();
       const app = await factory(testConfig({ ...baseEnv, ...overrides }));
-      await app.listen(port, '127.0.0.1');
       extra.push(app);
+      await app.listen(port, '127.0.0.1');
       return { app, url: `http://127.0.0.1:${port}` };
     },
-    async serverToken(scope, client = TEST_ADMIN) {
-      const res = await fetch(`${identityUrl}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
-      });
-      const body = (await res.json()) as { access_token?: string };
-      if (!res.ok || !body.access_token) throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
-      return body.access_token;
-    },
-    async close() {
-      for (const app of [...extra, api, identity]) await app?.close();
-      await deleteRedisKeys(TEST_REDIS_URL, prefix);
-      await db.drop();
-    },
+    serverToken: (scope, client) => serverToken(urls.identity, scope, client),
+    client: (token) => new ApiClient(urls.api, token),
+    close,
   };
 }
