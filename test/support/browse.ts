@@ -6,7 +6,8 @@ export interface Page {
   html: string;
 }
 
-function hiddenInputs(form: string): Record<string, string> {
+/** The hidden fields of a form, entity-decoded. */
+export function hiddenInputs(form: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of form.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
     const name = /name="([^"]*)"/.exec(m[0])?.[1];
@@ -53,4 +54,8 @@ export async function browse(
   throw new Error(`too many redirects from ${start}`);
 }
 
-export { hiddenInputs };
+/** Submits identity's logout confirmation form (`op.logoutForm`) on `page` with "yes", as the user's click would. */
+export function confirmLogout(session: HttpSession, page: Page): Promise<Response> {
+  const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page.html)![1];
+  return session.postForm(new URL(action, page.url).href, { ...hiddenInputs(page.html), logout: 'yes' });
+}

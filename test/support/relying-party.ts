@@ -1,12 +1,14 @@
+import { ApiClient, freePort, registerClient, RegisteredClient } from '@slo/testing';
 import express from 'express';
 import { auth, type ConfigParams } from 'express-openid-connect';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '../../apps/demo/src/memory-store';
 
 export interface RelyingParty {
   url: string;
   clientId: string;
+  /** The api's answer to its registration (with the one-time `client_secret`). */
+  client: RegisteredClient;
   /** Back-channel logout requests the app received, with its answer. */
   backchannelHits: number[];
   /** The logout tokens those requests carried. */
@@ -15,25 +17,33 @@ export interface RelyingParty {
 }
 
 /**
- * A relying party built with express-openid-connect (a library none of us wrote), back-channel
- * logout enabled: `/login`, `/callback`, `/logout` (RP-initiated, GET), `/backchannel-logout`,
- * and `/profile`, which answers 200 with the user or 401 once the app has logged the user out.
+ * A relying party built with express-openid-connect (a library none of us wrote), registered as
+ * `clientId` through the api (`admin`, expecting 201) on a free loopback port: its callback,
+ * post-logout URIs (`/` with and without the slash) and back channel there, `extra` adding fields.
+ * Routes: `/login`, `/callback`, `/logout` (RP-initiated, GET), `/backchannel-logout`, and
+ * `/profile`, which answers 200 with the user or 401 once the app has logged the user out.
  * `/logout-post` is RP-initiated logout by POST (an auto-submitting form to end_session_endpoint
  * with `id_token_hint`, `post_logout_redirect_uri` and `state`); it leaves the app's own session
- * alone, so only the back channel can end it. `/tokens` shows the app's refresh token.
+ * alone, so only the back channel can end it. `/tokens` shows the app's tokens.
  * With `offlineAccess`, sign-in asks for `offline_access` (and `prompt=consent`, as it must).
  */
-export async function startRelyingParty(opts: {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-  port: number;
-  offlineAccess?: boolean;
-}): Promise<RelyingParty> {
+export async function startRelyingParty(
+  admin: ApiClient,
+  issuer: string,
+  clientId: string,
+  opts: { extra?: Record<string, unknown>; offlineAccess?: boolean } = {},
+): Promise<RelyingParty> {
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const client = await registerClient(admin, null, clientId, {
+    redirect_uris: [`${baseURL}/callback`],
+    post_logout_redirect_uris: [baseURL, `${baseURL}/`],
+    backchannel_logout_uri: `${baseURL}/backchannel-logout`,
+    ...opts.extra,
+  });
   const app = express();
   const hits: number[] = [];
   const tokens: string[] = [];
-  const baseURL = `http://127.0.0.1:${opts.port}`;
   // Parsed here to see the token; express-openid-connect then uses the parsed body as it is.
   app.use('/backchannel-logout', express.urlencoded({ extended: false }), (req, res, next) => {
     const body = req.body as { logout_token?: string } | undefined;
@@ -42,11 +52,11 @@ export async function startRelyingParty(opts: {
     next();
   });
   const config: ConfigParams = {
-    issuerBaseURL: opts.issuer,
+    issuerBaseURL: issuer,
     baseURL,
-    clientID: opts.clientId,
-    clientSecret: opts.clientSecret,
-    secret: `rp-cookie-secret-${opts.clientId}-0123456789abcdef`,
+    clientID: clientId,
+    clientSecret: client.client_secret,
+    secret: `rp-cookie-secret-${clientId}-0123456789abcdef`,
     authRequired: false,
     idpLogout: true,
     backchannelLogout: { store: new MemoryStore() as never },
@@ -54,7 +64,7 @@ export async function startRelyingParty(opts: {
       ? { response_type: 'code', scope: 'openid email offline_access', prompt: 'consent' }
       : { response_type: 'code', scope: 'openid email' },
   };
-  const discovery = (await (await fetch(`${opts.issuer}/.well-known/openid-configuration`)).json()) as {
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
     end_session_endpoint: string;
   };
   app.use(auth(config));
@@ -83,11 +93,12 @@ export async function startRelyingParty(opts: {
     res.json({ logged_in: true, sub: req.oidc.user?.sub, sid: req.oidc.idTokenClaims?.sid });
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(opts.port, '127.0.0.1', () => resolve(s));
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    clientId: opts.clientId,
+    url: baseURL,
+    clientId,
+    client,
     backchannelHits: hits,
     logoutTokens: tokens,
     close: () => new Promise((resolve) => server.close(() => resolve())),
