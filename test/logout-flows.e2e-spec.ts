@@ -1,6 +1,6 @@
 import { apiClient, HttpSession, Receiver, registerClient, RegisteredClient, signIn, waitFor } from '@slo/testing';
-import { browse, confirmLogout } from './support/browse';
-import { deliveredOf, LogoutStack, profile, sessionAlive, startLogoutStack } from './support/browser-logout';
+import { browse } from './support/browse';
+import { confirmLogout, deliveredOf, LogoutStack, profile, sessionAlive, startLogoutStack } from './support/browser-logout';
 import { claimsOf, tokenRequest } from './support/oidc';
 import { RelyingParty, startRelyingParty } from './support/relying-party';
 

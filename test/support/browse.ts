@@ -53,9 +53,3 @@ export async function browse(
   }
   throw new Error(`too many redirects from ${start}`);
 }
-
-/** Submits identity's logout confirmation form (`op.logoutForm`) on `page` with "yes", as the user's click would. */
-export function confirmLogout(session: HttpSession, page: Page): Promise<Response> {
-  const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page.html)![1];
-  return session.postForm(new URL(action, page.url).href, { ...hiddenInputs(page.html), logout: 'yes' });
-}

@@ -13,6 +13,7 @@ import {
 import { createApiApp } from '../../apps/api/src/api.app';
 import { createIdentityApp } from '../../apps/identity/src/identity.app';
 import { createWorkerApp } from '../../apps/worker/src/worker.app';
+import { hiddenInputs, Page } from './browse';
 import { RelyingParty } from './relying-party';
 
 /** What the browser logout tests share: the stack, an admin client on the api, SQL on its database. */
@@ -51,4 +52,10 @@ export async function sessionAlive(db: Sql, sid: string): Promise<boolean> {
 export async function deliveredOf(stack: TestStack, eventId: string): Promise<DeliveryRow[]> {
   const rows = await waitForDelivery(stack, { event_id: eventId }, 'delivered');
   return rows.sort((x, y) => x.client_id.localeCompare(y.client_id));
+}
+
+/** Submits identity's logout confirmation form (`op.logoutForm`) on `page` with "yes", as the user's click would. */
+export function confirmLogout(session: HttpSession, page: Page): Promise<Response> {
+  const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(page.html)![1];
+  return session.postForm(new URL(action, page.url).href, { ...hiddenInputs(page.html), logout: 'yes' });
 }

@@ -1,7 +1,7 @@
-import { ApiClient, freePort, registerClient, RegisteredClient } from '@slo/testing';
-import express from 'express';
+import { apiClient, ApiClient, freePort, registerClient, RegisteredClient } from '@slo/testing';
+import express, { type RequestHandler } from 'express';
 import { auth, type ConfigParams } from 'express-openid-connect';
-import type { Server } from 'node:http';
+import { once } from 'node:events';
 import { MemoryStore } from '../../apps/demo/src/memory-store';
 
 export interface RelyingParty {
@@ -42,13 +42,13 @@ export async function startRelyingParty(
     ...opts.extra,
   });
   const app = express();
-  const hits: number[] = [];
-  const tokens: string[] = [];
+  const backchannelHits: number[] = [];
+  const logoutTokens: string[] = [];
   // Parsed here to see the token; express-openid-connect then uses the parsed body as it is.
   app.use('/backchannel-logout', express.urlencoded({ extended: false }), (req, res, next) => {
     const body = req.body as { logout_token?: string } | undefined;
-    if (body?.logout_token) tokens.push(body.logout_token);
-    res.on('finish', () => hits.push(res.statusCode));
+    if (body?.logout_token) logoutTokens.push(body.logout_token);
+    res.on('finish', () => backchannelHits.push(res.statusCode));
     next();
   });
   const config: ConfigParams = {
@@ -64,43 +64,26 @@ export async function startRelyingParty(
       ? { response_type: 'code', scope: 'openid email offline_access', prompt: 'consent' }
       : { response_type: 'code', scope: 'openid email' },
   };
-  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
-    end_session_endpoint: string;
-  };
+  const discovery = '/.well-known/openid-configuration';
+  const { end_session_endpoint } = await apiClient(issuer).get<{ end_session_endpoint: string }>(discovery, { expect: 200 });
+  const signedIn: RequestHandler = (req, res, next) =>
+    req.oidc.isAuthenticated() ? next() : void res.status(401).json({ logged_in: false });
   app.use(auth(config));
-  app.get('/logout-post', (req, res) => {
-    if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
+  app.get('/logout-post', signedIn, (req, res) => {
     const fields = { id_token_hint: req.oidc.idToken!, post_logout_redirect_uri: `${baseURL}/`, state: 'rp-state-1' };
-    const inputs = Object.entries(fields)
-      .map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`)
-      .join('');
-    res
-      .type('html')
-      .send(
-        `<form method="post" action="${discovery.end_session_endpoint}">${inputs}</form><script>document.forms[0].submit()</script>`,
-      );
+    const inputs = Object.entries(fields).map(([name, value]) => `<input type="hidden" name="${name}" value="${value}">`);
+    const submit = '<script>document.forms[0].submit()</script>';
+    res.type('html').send(`<form method="post" action="${end_session_endpoint}">${inputs.join('')}</form>${submit}`);
   });
-  app.get('/tokens', (req, res) => {
-    if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
-    res.json({
-      refresh_token: req.oidc.refreshToken ?? null,
-      access_token: req.oidc.accessToken?.access_token ?? null,
-      id_token: req.oidc.idToken,
-    });
+  app.get('/tokens', signedIn, (req, res) => {
+    const { refreshToken, accessToken, idToken } = req.oidc;
+    res.json({ refresh_token: refreshToken ?? null, access_token: accessToken?.access_token ?? null, id_token: idToken });
   });
-  app.get('/profile', (req, res) => {
-    if (!req.oidc.isAuthenticated()) return void res.status(401).json({ logged_in: false });
+  app.get('/profile', signedIn, (req, res) => {
     res.json({ logged_in: true, sub: req.oidc.user?.sub, sid: req.oidc.idTokenClaims?.sid });
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: baseURL,
-    clientId,
-    client,
-    backchannelHits: hits,
-    logoutTokens: tokens,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const server = app.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return { url: baseURL, clientId, client, backchannelHits, logoutTokens, close };
 }

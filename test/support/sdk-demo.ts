@@ -5,7 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 const CHROMIUM = '/usr/bin/chromium';
 
 /** What the demo page records of each SDK event (in `window.spidEvents`). */
-export interface SeenEvent {
+interface SeenEvent {
   event: string;
   source: string;
 }
