@@ -1,39 +1,32 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 
 /** Runs an app's real entry point as a separate process and collects how it ends. */
-function boot(app: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, `apps/${app}/src/main.ts`)],
-      {
-        // A directory without a .env file, so only the variables given here count.
-        cwd: tmpdir(),
-        env: {
-          PATH: process.env.PATH ?? '',
-          NODE_PATH: join(ROOT, 'node_modules'),
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          LOG_LEVEL: 'silent',
-          ...env,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${app} did not exit; stderr so far: ${stderr}`));
-    }, 45_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
+async function boot(app: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const entry = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, `apps/${app}/src/main.ts`)];
+  const child = spawn(process.execPath, entry, {
+    // A directory without a .env file, so only the variables given here count.
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: join(ROOT, 'node_modules'),
+      TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  if (signal === 'SIGKILL') throw new Error(`${app} did not exit; stderr so far: ${stderr}`);
+  return { code, stderr };
 }
 
 describe('booting with bad configuration', () => {

@@ -1,14 +1,13 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { createWorkerApp } from '../apps/worker/src/worker.app';
-import { startTestStack, TestStack, waitFor } from '@slo/testing';
+import { apiClient, startTestStack, TestStack, waitFor } from '@slo/testing';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 
 describe('signing key rotation', () => {
   let stack: TestStack;
 
-  const jwks = async () =>
-    (await (await fetch(`${stack.identityUrl}/jwks`)).json()) as JSONWebKeySet & { keys: { kid: string }[] };
+  const jwks = () => apiClient(stack.identityUrl).get<JSONWebKeySet & { keys: { kid: string }[] }>('/jwks', { expect: 200 });
   const kids = async () => (await jwks()).keys.map((k) => k.kid);
   const kidOf = (token: string) => decodeProtectedHeader(token).kid!;
   /** Verifies against the JWKS as published right now. */
@@ -21,9 +20,9 @@ describe('signing key rotation', () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       api: createApiApp,
+      worker: createWorkerApp,
       env: { KEY_PUBLISH_DELAY_SECONDS: '4', KEY_RETIRED_GRACE_SECONDS: '3', KEY_RELOAD_SECONDS: '1' },
     });
-    await stack.start(createWorkerApp);
   });
 
   afterAll(() => stack?.close());
@@ -31,9 +30,9 @@ describe('signing key rotation', () => {
   it('publishes the new key before it signs, keeps the old one published for the grace period, and tokens verify throughout', async () => {
     const before = await stack.serverToken('admin');
     const oldKid = kidOf(before);
-    const res = await fetch(`${stack.apiUrl}/v1/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${before}` } });
-    expect(res.status).toBe(202);
-    const { next } = (await res.json()) as { next: { kid: string; alg: string; state: string }[] };
+    const { next } = await stack
+      .client(before)
+      .post<{ next: { kid: string; alg: string; state: string }[] }>('/v1/keys/rotate', { expect: 202 });
     expect(next.map((k) => [k.alg, k.state])).toEqual([
       ['ES256', 'next'],
       ['RS256', 'next'],
@@ -59,7 +58,7 @@ describe('signing key rotation', () => {
     expect(await kids()).toEqual(expect.arrayContaining([oldKid, newKid]));
     for (const token of [before, during, after]) expect(await verifies(token)).toBe(true);
     // The api accepts tokens signed with the new key.
-    expect((await fetch(`${stack.apiUrl}/v1/keys`, { headers: { authorization: `Bearer ${after}` } })).status).toBe(200);
+    await stack.client(after).get('/v1/keys', { expect: 200 });
 
     // After the grace period the old key is no longer published.
     await waitFor(async () => !(await kids()).includes(oldKid), { timeoutMs: 20_000, what: 'the old key to be unpublished' });

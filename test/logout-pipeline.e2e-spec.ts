@@ -4,15 +4,22 @@ import { createWorkerApp } from '../apps/worker/src/worker.app';
 import { UsersService } from '@slo/accounts';
 import { LogoutService } from '@slo/logout';
 import {
+  ApiClient,
+  basicAuth,
+  emitLogout,
+  expectQuietFor,
+  FAST_DELIVERY_ENV,
   HttpSession,
   Receiver,
+  registerClient,
   signIn,
+  sql,
+  Sql,
   startTestStack,
   TestClient,
   TestStack,
   waitFor,
-  withPg,
-  FAST_DELIVERY_ENV,
+  waitForDelivery,
 } from '@slo/testing';
 import Redis from 'ioredis';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -24,59 +31,19 @@ const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
   let stack: TestStack;
   let receiver: Receiver;
-  let admin: string;
-  let emitter: string;
+  let admin: ApiClient;
+  let emitter: ApiClient;
+  let db: Sql;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
-  const api = (method: string, path: string, body?: unknown, token = admin, headers: Record<string, string> = {}) =>
-    fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-
-  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
-    withPg(stack.dbUrl, (c) => c.query(text, params)).then((r) => r.rows as T[]);
-
-  /** Registers a relying party whose back channel is `path` on the test receiver. */
-  async function registerClient(
-    clientId: string,
-    extra: Record<string, unknown> = {},
-  ): Promise<TestClient & Record<string, unknown>> {
-    const res = await api('POST', '/v1/clients', {
-      client_id: clientId,
-      client_name: clientId,
-      redirect_uris: [`http://127.0.0.1:9/${clientId}/callback`],
-      backchannel_logout_uri: `${receiver.url}/${clientId}/backchannel`,
-      ...extra,
-    });
-    const body = (await res.json()) as TestClient & Record<string, unknown>;
-    expect(res.status).toBe(201);
-    return { ...body, redirect_uri: `http://127.0.0.1:9/${clientId}/callback` };
-  }
-
-  const emit = (body: unknown, headers: Record<string, string> = {}) => api('POST', '/v1/logout-events', body, emitter, headers);
-
-  async function emitOk(body: Record<string, unknown>) {
-    const res = await emit(body);
-    const json = (await res.json()) as { event_id: string; deliveries: { id: string; client_id: string; status: string }[] };
-    expect(res.status).toBe(202);
-    return json;
-  }
-
-  const delivery = async (id: string) =>
-    (
-      await sql<{ status: string; attempts: number; last_error: string | null }>('SELECT * FROM deliveries WHERE id = $1', [id])
-    )[0];
-
-  const waitForStatus = (id: string, status: string, timeoutMs = 15_000) =>
-    waitFor(async () => ((await delivery(id))?.status === status ? delivery(id) : null), {
-      timeoutMs,
-      what: `delivery ${id} to become ${status}`,
-    });
+  /** A relying party whose back channel is `/<clientId>/backchannel` on the test receiver. */
+  const register = (clientId: string, extra: Record<string, unknown> = {}) => registerClient(admin, receiver, clientId, extra);
+  const emit = (body: unknown, opts: { headers?: Record<string, string>; expect?: number } = {}) =>
+    emitLogout(emitter, body, opts);
+  const delivered = async (id: string, timeoutMs?: number) => (await waitForDelivery(stack, id, 'delivered', { timeoutMs }))[0];
 
   const attemptsOf = (id: string) =>
-    sql<{
+    db<{
       number: number;
       trigger: string;
       status_code: number | null;
@@ -90,6 +57,7 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
     stack = await startTestStack({
       identity: createIdentityApp,
       api: createApiApp,
+      worker: createWorkerApp,
       env: {
         DELIVERY_TIMEOUT_MS: '1000',
         DELIVERY_MAX_ATTEMPTS: '6',
@@ -99,10 +67,10 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
         BREAKER_COOLDOWN_MS: '1500',
       },
     });
-    await stack.start(createWorkerApp);
+    db = sql(stack);
     await stack.identity.get(UsersService).create({ ...USER, name: 'Grace' });
-    admin = await stack.serverToken('admin');
-    emitter = await stack.serverToken('logout:emit');
+    admin = stack.client(await stack.serverToken('admin'));
+    emitter = stack.client(await stack.serverToken('logout:emit'));
     jwks = createRemoteJWKSet(new URL(`${stack.identityUrl}/jwks`));
   });
 
@@ -119,20 +87,20 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
     let otherSession: { sid: string };
 
     beforeAll(async () => {
-      rs = await registerClient('app-rs');
-      es = await registerClient('app-es', { id_token_signed_response_alg: 'ES256', logout_token_typ: 'JWT' });
-      other = await registerClient('app-other');
-      await registerClient('app-silent', { backchannel_logout_uri: null });
+      rs = await register('app-rs');
+      es = await register('app-es', { id_token_signed_response_alg: 'ES256', logout_token_typ: 'JWT' });
+      other = await register('app-other');
+      await register('app-silent', { backchannel_logout_uri: null });
       const browser = new HttpSession();
-      shared = await signIn(stack.identityUrl, browser, rs, USER);
-      const second = await signIn(stack.identityUrl, browser, es, USER);
+      shared = await signIn(stack, browser, rs, USER);
+      const second = await signIn(stack, browser, es, USER);
       expect(second.sid).toBe(shared.sid);
-      otherSession = await signIn(stack.identityUrl, new HttpSession(), other, USER);
+      otherSession = await signIn(stack, new HttpSession(), other, USER);
       expect(otherSession.sid).not.toBe(shared.sid);
     });
 
     it('records which clients took part in which session when they obtain tokens', async () => {
-      const rows = await sql<{ sid: string; client_id: string; sub: string }>(
+      const rows = await db<{ sid: string; client_id: string; sub: string }>(
         'SELECT sid, client_id, sub FROM session_clients ORDER BY client_id',
       );
       expect(rows).toEqual([
@@ -147,7 +115,11 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
       const recorded = await logouts.record({ trigger: 'user_logout', sid: shared.sid });
       expect(recorded.event.sub).toBe(shared.sub);
       expect(recorded.deliveries.map((d) => d.clientId).sort()).toEqual(['app-es', 'app-rs']);
-      for (const d of recorded.deliveries) await waitForStatus(d.id, 'delivered');
+      await waitForDelivery(
+        stack,
+        recorded.deliveries.map((d) => d.id),
+        'delivered',
+      );
 
       const rsToken = receiver.received('/app-rs/backchannel');
       const esToken = receiver.received('/app-es/backchannel');
@@ -175,19 +147,19 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
       }
 
       // The session and the grants issued in it are gone: the refresh token no longer works.
-      const sessions = await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [shared.sid]);
+      const sessions = await db("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [shared.sid]);
       expect(sessions).toHaveLength(0);
       const refresh = await fetch(`${stack.identityUrl}/token`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${rs.client_id}:${rs.client_secret}`).toString('base64')}`,
+          authorization: basicAuth(rs),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: shared.refreshToken! }),
       });
       expect(refresh.status).toBe(400);
       // The other session is untouched.
-      expect(await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [otherSession.sid])).toHaveLength(1);
+      expect(await db("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [otherSession.sid])).toHaveLength(1);
 
       const attempts = await attemptsOf(recorded.deliveries[0].id);
       expect(attempts).toMatchObject([{ number: 1, trigger: 'scheduled', status_code: 204, outcome: 'delivered' }]);
@@ -196,52 +168,53 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
     it('logs out every session of the subject when no sid is given', async () => {
       const recorded = await stack.api!.get(LogoutService).record({ trigger: 'all_sessions', sub: shared.sub });
       expect(recorded.deliveries.map((d) => [d.clientId, d.sid])).toEqual([['app-other', otherSession.sid]]);
-      await waitForStatus(recorded.deliveries[0].id, 'delivered');
+      await delivered(recorded.deliveries[0].id);
       expect(
-        await sql("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND payload->>'accountId' = $1", [shared.sub]),
+        await db("SELECT 1 FROM oidc_payloads WHERE model = 'Session' AND payload->>'accountId' = $1", [shared.sub]),
       ).toHaveLength(0);
-      expect(await sql('SELECT 1 FROM session_clients WHERE sub = $1', [shared.sub])).toHaveLength(0);
+      expect(await db('SELECT 1 FROM session_clients WHERE sub = $1', [shared.sub])).toHaveLength(0);
     });
   });
 
   describe('ingestion for external identity platforms', () => {
     beforeAll(async () => {
-      await registerClient('ext-a');
-      await registerClient('ext-b', { backchannel_logout_session_required: false });
+      await register('ext-a');
+      await register('ext-b', { backchannel_logout_session_required: false });
     });
 
     it('accepts an event, answers 202 with its deliveries, and delivers them', async () => {
-      const accepted = await emitOk({ sub: 'ext-user-1', sid: 'ext-sid-1', target_clients: ['ext-a', 'ext-b'] });
+      const accepted = await emit({ sub: 'ext-user-1', sid: 'ext-sid-1', target_clients: ['ext-a', 'ext-b'] });
       expect(accepted.deliveries).toHaveLength(2);
-      for (const d of accepted.deliveries) await waitForStatus(d.id, 'delivered');
+      await waitForDelivery(
+        stack,
+        accepted.deliveries.map((d) => d.id),
+        'delivered',
+      );
       const [req] = receiver.received('/ext-a/backchannel').slice(-1);
       const { payload } = await jwtVerify(req.logoutToken!, jwks, { issuer: stack.identityUrl, audience: 'ext-a' });
       expect(payload).toMatchObject({ sub: 'ext-user-1', sid: 'ext-sid-1' });
-      const [event] = await sql('SELECT trigger, initiator_client_id FROM logout_events WHERE id = $1', [accepted.event_id]);
+      const [event] = await db('SELECT trigger, initiator_client_id FROM logout_events WHERE id = $1', [accepted.event_id]);
       expect(event).toEqual({ trigger: 'external', initiator_client_id: 'test-admin' });
     });
 
     it('makes a repeated request with the same Idempotency-Key return the same event, and a different body a 409', async () => {
       const body = { sub: 'ext-user-2', target_clients: ['ext-b'] };
-      const first = await emit(body, { 'idempotency-key': 'evt-2' });
-      const second = await emit(body, { 'idempotency-key': 'evt-2' });
-      expect(first.status).toBe(202);
-      expect(second.status).toBe(202);
-      expect(second.headers.get('idempotent-replayed')).toBe('true');
-      const [a, b] = (await Promise.all([first.json(), second.json()])) as { event_id: string }[];
-      expect(b.event_id).toBe(a.event_id);
-      expect(await sql('SELECT 1 FROM deliveries WHERE event_id = $1', [a.event_id])).toHaveLength(1);
+      const headers = { 'idempotency-key': 'evt-2' };
+      const send = () => emitter.send<{ event_id: string }>('POST', '/v1/logout-events', { body, headers, expect: 202 });
+      const a = await send();
+      const b = await send();
+      expect(b.headers.get('idempotent-replayed')).toBe('true');
+      expect(b.body.event_id).toBe(a.body.event_id);
+      expect(await db('SELECT 1 FROM deliveries WHERE event_id = $1', [a.body.event_id])).toHaveLength(1);
 
-      const conflict = await emit({ ...body, sub: 'someone-else' }, { 'idempotency-key': 'evt-2' });
-      expect(conflict.status).toBe(409);
-      expect(await conflict.json()).toMatchObject({ error: 'conflict', details: [{ field: 'Idempotency-Key' }] });
+      const conflict = await emit({ ...body, sub: 'someone-else' }, { headers, expect: 409 });
+      expect(conflict).toMatchObject({ error: 'conflict', details: [{ field: 'Idempotency-Key' }] });
     });
 
     it('collapses concurrent requests with one Idempotency-Key into one event', async () => {
       const body = { sub: 'ext-user-3', target_clients: ['ext-b'] };
-      const answers = await Promise.all(Array.from({ length: 5 }, () => emit(body, { 'idempotency-key': 'evt-3' })));
-      expect(answers.map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
-      const ids = new Set(((await Promise.all(answers.map((r) => r.json()))) as { event_id: string }[]).map((j) => j.event_id));
+      const answers = await Promise.all(Array.from({ length: 5 }, () => emit(body, { headers: { 'idempotency-key': 'evt-3' } })));
+      const ids = new Set(answers.map((j) => j.event_id));
       expect(ids.size).toBe(1);
     });
 
@@ -255,41 +228,32 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
       ['an unknown field', { sub: 'u', trigger: 'user_logout' }, 'trigger'],
       ['a bad time', { sub: 'u', occurred_at: 'yesterday' }, 'occurred_at'],
     ])('refuses %s with a 400 naming the field, writing nothing', async (_what, body, field) => {
-      const before = await sql('SELECT count(*)::int AS n FROM logout_events');
-      const res = await emit(body);
-      expect(res.status).toBe(400);
-      const json = (await res.json()) as { error: string; details: { field: string }[] };
+      const before = await db('SELECT count(*)::int AS n FROM logout_events');
+      const json = await emitLogout<{ error: string; details: { field: string }[] }>(emitter, body, { expect: 400 });
       expect(json.error).toBe('validation_failed');
       expect(json.details.map((d) => d.field)).toContain(field);
-      expect(await sql('SELECT count(*)::int AS n FROM logout_events')).toEqual(before);
+      expect(await db('SELECT count(*)::int AS n FROM logout_events')).toEqual(before);
     });
 
     it('refuses a malformed Idempotency-Key, a token without logout:emit and a missing token', async () => {
-      const bad = await emit({ sub: 'u' }, { 'idempotency-key': 'has spaces in it' });
-      expect(bad.status).toBe(400);
-      expect(await bad.json()).toMatchObject({ details: [{ field: 'Idempotency-Key' }] });
-      const selfOnly = await api('POST', '/v1/logout-events', { sub: 'u' }, await stack.serverToken('client:self'));
-      expect(selfOnly.status).toBe(403);
-      const anonymous = await fetch(`${stack.apiUrl}/v1/logout-events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sub: 'u' }),
-      });
-      expect(anonymous.status).toBe(401);
+      const bad = await emit({ sub: 'u' }, { headers: { 'idempotency-key': 'has spaces in it' }, expect: 400 });
+      expect(bad).toMatchObject({ details: [{ field: 'Idempotency-Key' }] });
+      await emitLogout(stack.client(await stack.serverToken('client:self')), { sub: 'u' }, { expect: 403 });
+      await emitLogout(stack.client(), { sub: 'u' }, { expect: 401 });
     });
   });
 
   describe('outcome policy', () => {
     it('retries temporary failures with a fresh token each time, honouring Retry-After', async () => {
-      await registerClient('flaky');
+      await register('flaky');
       receiver.reply(
         '/flaky/backchannel',
         { status: 503, body: 'down for maintenance' },
         { status: 429, headers: { 'retry-after': '1' } },
       );
       const started = Date.now();
-      const { deliveries } = await emitOk({ sub: 'u-flaky', target_clients: ['flaky'] });
-      await waitForStatus(deliveries[0].id, 'delivered');
+      const { deliveries } = await emit({ sub: 'u-flaky', target_clients: ['flaky'] });
+      await delivered(deliveries[0].id);
       const got = receiver.received('/flaky/backchannel');
       expect(got).toHaveLength(3);
       expect(got[2].at - got[1].at).toBeGreaterThanOrEqual(950);
@@ -306,52 +270,57 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
     });
 
     it('rejects a 400 and a redirect (never followed) without retrying', async () => {
-      await registerClient('refuses');
-      await registerClient('redirects');
+      await register('refuses');
+      await register('redirects');
       receiver.reply('/refuses/backchannel', { status: 400, body: '{"error":"invalid_request"}' });
       receiver.reply('/redirects/backchannel', { status: 302, headers: { location: `${receiver.url}/elsewhere` } });
-      const { deliveries } = await emitOk({ sub: 'u-reject', target_clients: ['refuses', 'redirects'] });
-      for (const d of deliveries) {
-        const row = await waitForStatus(d.id, 'rejected');
-        expect(row!.attempts).toBe(1);
-      }
+      const { deliveries } = await emit({ sub: 'u-reject', target_clients: ['refuses', 'redirects'] });
+      for (const row of await waitForDelivery(
+        stack,
+        deliveries.map((d) => d.id),
+        'rejected',
+      ))
+        expect(row.attempts).toBe(1);
       expect(receiver.received('/elsewhere')).toHaveLength(0);
       const byClient = Object.fromEntries(deliveries.map((d) => [d.client_id, d.id]));
       expect((await attemptsOf(byClient.refuses))[0]).toMatchObject({
         status_code: 400,
         response_excerpt: '{"error":"invalid_request"}',
       });
-      expect((await delivery(byClient.redirects)).last_error).toBe('http_302');
+      const [redirected] = await db<{ last_error: string }>('SELECT last_error FROM deliveries WHERE id = $1', [
+        byClient.redirects,
+      ]);
+      expect(redirected.last_error).toBe('http_302');
     });
 
     it('marks a delivery dead on 410 and disables the endpoint; later logouts to it are kept as skipped', async () => {
-      await registerClient('gone');
+      await register('gone');
       receiver.reply('/gone/backchannel', { status: 410 });
-      const first = await emitOk({ sub: 'u-gone', target_clients: ['gone'] });
-      await waitForStatus(first.deliveries[0].id, 'dead');
-      const client = (await (await api('GET', '/v1/clients/gone')).json()) as Record<string, unknown>;
+      const first = await emit({ sub: 'u-gone', target_clients: ['gone'] });
+      await waitForDelivery(stack, first.deliveries[0].id, 'dead');
+      const client = await admin.get('/v1/clients/gone', { expect: 200 });
       expect(client.endpoint_status).toBe('disabled');
       expect(client.endpoint_status_reason).toMatch(/410/);
       expect(client.status).toBe('active');
-      const second = await emitOk({ sub: 'u-gone', target_clients: ['gone'] });
+      const second = await emit({ sub: 'u-gone', target_clients: ['gone'] });
       expect(second.deliveries[0].status).toBe('skipped');
       expect(receiver.received('/gone/backchannel')).toHaveLength(1);
     });
 
     it('gives up after the client’s maximum number of attempts', async () => {
-      await registerClient('broken', { delivery_max_attempts: 2 });
+      await register('broken', { delivery_max_attempts: 2 });
       receiver.setDefault('/broken/backchannel', { status: 500 });
-      const { deliveries } = await emitOk({ sub: 'u-broken', target_clients: ['broken'] });
-      const row = await waitForStatus(deliveries[0].id, 'dead');
-      expect(row!.attempts).toBe(2);
+      const { deliveries } = await emit({ sub: 'u-broken', target_clients: ['broken'] });
+      const [row] = await waitForDelivery(stack, deliveries[0].id, 'dead');
+      expect(row.attempts).toBe(2);
       expect(receiver.received('/broken/backchannel')).toHaveLength(2);
     });
 
     it('times out an endpoint that does not answer, then retries', async () => {
-      await registerClient('sleepy', { delivery_timeout_ms: 300 });
+      await register('sleepy', { delivery_timeout_ms: 300 });
       receiver.reply('/sleepy/backchannel', 'hang');
-      const { deliveries } = await emitOk({ sub: 'u-sleepy', target_clients: ['sleepy'] });
-      await waitForStatus(deliveries[0].id, 'delivered');
+      const { deliveries } = await emit({ sub: 'u-sleepy', target_clients: ['sleepy'] });
+      await delivered(deliveries[0].id);
       const attempts = await attemptsOf(deliveries[0].id);
       expect(attempts.map((a) => [a.error_class, a.outcome])).toEqual([
         ['timeout', 'retry'],
@@ -362,18 +331,16 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
 
   describe('signed JSON webhooks', () => {
     it('signs per Standard Webhooks with a webhook-id that stays the same across retries', async () => {
-      const client = await registerClient('hooks', { delivery_format: 'webhook' });
+      const client = await register('hooks', { delivery_format: 'webhook' });
       const secret = client.webhook_secret as string;
       expect(secret).toMatch(/^whsec_/);
-      const stored = await sql<{ webhook_secret_enc: string }>(
-        "SELECT webhook_secret_enc FROM clients WHERE client_id = 'hooks'",
-      );
+      const stored = await db<{ webhook_secret_enc: string }>("SELECT webhook_secret_enc FROM clients WHERE client_id = 'hooks'");
       expect(stored[0].webhook_secret_enc).not.toContain(secret.slice(6));
-      expect(await (await api('GET', '/v1/clients/hooks')).json()).not.toHaveProperty('webhook_secret');
+      expect(await admin.get('/v1/clients/hooks', { expect: 200 })).not.toHaveProperty('webhook_secret');
 
       receiver.reply('/hooks/backchannel', { status: 502 });
-      const { event_id, deliveries } = await emitOk({ sub: 'u-hook', sid: 's-hook', target_clients: ['hooks'] });
-      await waitForStatus(deliveries[0].id, 'delivered');
+      const { event_id, deliveries } = await emit({ sub: 'u-hook', sid: 's-hook', target_clients: ['hooks'] });
+      await delivered(deliveries[0].id);
       const got = receiver.received('/hooks/backchannel');
       expect(got).toHaveLength(2);
       expect(got[0].headers['webhook-id']).toBe(deliveries[0].id);
@@ -399,49 +366,52 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
   });
 
   it('signs with both webhook secrets during a rotation’s grace period, then with the new one only', async () => {
-    const client = await registerClient('rotating', { delivery_format: 'webhook' });
+    const client = await register('rotating', { delivery_format: 'webhook' });
     const old = client.webhook_secret as string;
-    const rotated = await api('POST', '/v1/clients/rotating/webhook-secret', { grace_seconds: 2 });
-    const { webhook_secret: next } = (await rotated.json()) as { webhook_secret: string };
-    expect(rotated.status).toBe(200);
+    const rotated = await admin.post<{ webhook_secret: string; previous_secret_valid_until: string }>(
+      '/v1/clients/rotating/webhook-secret',
+      { body: { grace_seconds: 2 }, expect: 200 },
+    );
+    const next = rotated.webhook_secret;
     expect(next).not.toBe(old);
-    const first = await emitOk({ sub: 'u-rot', target_clients: ['rotating'] });
-    await waitForStatus(first.deliveries[0].id, 'delivered');
+    const first = await emit({ sub: 'u-rot', target_clients: ['rotating'] });
+    await delivered(first.deliveries[0].id);
     const [during] = receiver.received('/rotating/backchannel');
     expect(during.headers['webhook-signature']!.toString().split(' ')).toHaveLength(2);
     for (const secret of [old, next])
       expect(() => new Webhook(secret).verify(during.body, during.headers as Record<string, string>)).not.toThrow();
 
-    await new Promise((r) => setTimeout(r, 2100));
-    const second = await emitOk({ sub: 'u-rot-2', target_clients: ['rotating'] });
-    await waitForStatus(second.deliveries[0].id, 'delivered');
+    const graceEnds = Date.parse(rotated.previous_secret_valid_until);
+    await waitFor(() => Date.now() > graceEnds, { what: 'the grace period to end' });
+    const second = await emit({ sub: 'u-rot-2', target_clients: ['rotating'] });
+    await delivered(second.deliveries[0].id);
     const after = receiver.received('/rotating/backchannel')[1];
     expect(() => new Webhook(next).verify(after.body, after.headers as Record<string, string>)).not.toThrow();
     expect(() => new Webhook(old).verify(after.body, after.headers as Record<string, string>)).toThrow();
-    await registerClient('tokens-only');
-    expect((await api('POST', '/v1/clients/tokens-only/webhook-secret', {})).status).toBe(409);
+    await register('tokens-only');
+    await admin.post('/v1/clients/tokens-only/webhook-secret', { body: {}, expect: 409 });
   });
 
   describe('durability: PostgreSQL is the truth, Redis the transport', () => {
     it('delivers a committed delivery that never reached the queue (crash between commit and enqueue)', async () => {
-      await registerClient('orphan');
-      const [event] = await sql<{ id: string }>(
+      await register('orphan');
+      const [event] = await db<{ id: string }>(
         `INSERT INTO logout_events (id, trigger, sub, occurred_at) VALUES ('019a0000-0000-7000-8000-000000000001', 'external', 'u-orphan', now()) RETURNING id`,
       );
-      const [row] = await sql<{ id: string }>(
+      const [row] = await db<{ id: string }>(
         `INSERT INTO deliveries (id, event_id, client_id, sub, status, next_attempt_at)
          VALUES ('019a0000-0000-7000-8000-000000000002', $1, 'orphan', 'u-orphan', 'pending', now() - interval '1 minute') RETURNING id`,
         [event.id],
       );
-      await waitForStatus(row.id, 'delivered', 20_000);
+      await delivered(row.id, 20_000);
       expect(receiver.received('/orphan/backchannel')).toHaveLength(1);
     });
 
     it('recovers deliveries after Redis loses every key of the deployment', async () => {
-      await registerClient('amnesia');
+      await register('amnesia');
       receiver.reply('/amnesia/backchannel', { status: 503, headers: { 'retry-after': '2' } });
-      const { deliveries } = await emitOk({ sub: 'u-amnesia', target_clients: ['amnesia'] });
-      await waitForStatus(deliveries[0].id, 'retrying');
+      const { deliveries } = await emit({ sub: 'u-amnesia', target_clients: ['amnesia'] });
+      await waitForDelivery(stack, deliveries[0].id, 'retrying');
       const redis = new Redis('redis://127.0.0.1:6379');
       try {
         const keys = await redis.keys(`${stack.config.redis.prefix}:*`);
@@ -450,48 +420,58 @@ describe('logout pipeline: outbox, fan-out, delivery, retries', () => {
       } finally {
         await redis.quit();
       }
-      await waitForStatus(deliveries[0].id, 'delivered', 20_000);
+      await delivered(deliveries[0].id, 20_000);
       expect(receiver.received('/amnesia/backchannel')).toHaveLength(2);
     });
   });
 
   describe('isolation', () => {
     it('bounds the workers one slow endpoint holds, so other endpoints are not delayed', async () => {
-      await registerClient('slow', { delivery_timeout_ms: 1500, delivery_max_attempts: 1 });
-      await registerClient('quick');
+      await register('slow', { delivery_timeout_ms: 1500, delivery_max_attempts: 1 });
+      await register('quick');
       receiver.setDefault('/slow/backchannel', { status: 204, delayMs: 1000 });
-      const slow = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => emitOk({ sub: `u-slow-${i}`, target_clients: ['slow'] })),
+      const slow = await Promise.all(Array.from({ length: 6 }, (_, i) => emit({ sub: `u-slow-${i}`, target_clients: ['slow'] })));
+      const quick = await emit({ sub: 'u-quick', target_clients: ['quick'] });
+      const quickRow = await delivered(quick.deliveries[0].id);
+      const slowRows = await waitForDelivery(
+        stack,
+        slow.map((s) => s.deliveries[0].id),
+        'delivered',
+        { timeoutMs: 20_000 },
       );
-      const startedQuick = Date.now();
-      const quick = await emitOk({ sub: 'u-quick', target_clients: ['quick'] });
-      await waitForStatus(quick.deliveries[0].id, 'delivered');
-      expect(Date.now() - startedQuick).toBeLessThan(900);
-      for (const s of slow) await waitForStatus(s.deliveries[0].id, 'delivered', 20_000);
+      // Not delayed: the quick endpoint was done before the slow one finished any send (each takes 1 s).
+      expect(quickRow.delivered_at!.getTime()).toBeLessThan(Math.min(...slowRows.map((r) => r.delivered_at!.getTime())));
       expect(receiver.maxInFlight.get('/slow/backchannel')).toBe(2);
     });
 
     it('opens the circuit breaker after repeated failures; held-back sends use up no attempts', async () => {
-      await registerClient('tripping', { delivery_max_attempts: 50 });
-      receiver.setDefault('/tripping/backchannel', { status: 503 });
+      await register('tripping', { delivery_max_attempts: 50 });
+      const path = '/tripping/backchannel';
+      receiver.setDefault(path, { status: 503 });
       const events = await Promise.all(
-        Array.from({ length: 4 }, (_, i) => emitOk({ sub: `u-trip-${i}`, target_clients: ['tripping'] })),
+        Array.from({ length: 4 }, (_, i) => emit({ sub: `u-trip-${i}`, target_clients: ['tripping'] })),
       );
       const ids = events.map((e) => e.deliveries[0].id);
-      await waitFor(() => receiver.received('/tripping/backchannel').length >= 3, { what: 'three failures' });
-      // Open: for the cooldown nothing reaches the endpoint.
-      await new Promise((r) => setTimeout(r, 200));
-      const whileOpen = receiver.received('/tripping/backchannel').length;
-      await new Promise((r) => setTimeout(r, 800));
-      expect(receiver.received('/tripping/backchannel').length).toBe(whileOpen);
+      await waitFor(() => receiver.received(path).length >= 3, { what: 'three failures' });
+      // Open, and no send in flight: until the cooldown ends nothing reaches the endpoint.
+      const { breaker } = await waitFor(async () => {
+        const health = await admin.get<{ breaker: { state: string; open_until: string } }>('/v1/clients/tripping/health', {
+          expect: 200,
+        });
+        const sending = await db("SELECT 1 FROM deliveries WHERE id = ANY($1) AND status = 'delivering'", [ids]);
+        return health.breaker.state === 'open' && sending.length === 0 ? health : null;
+      });
+      const whileOpen = receiver.received(path).length;
+      await expectQuietFor(Date.parse(breaker.open_until) - Date.now() - 100, () => receiver.received(path).length !== whileOpen);
+      expect(receiver.received(path).length).toBe(whileOpen);
 
-      receiver.setDefault('/tripping/backchannel', { status: 204 });
-      for (const id of ids) await waitForStatus(id, 'delivered', 20_000);
-      const [{ attempts }] = await sql<{ attempts: number }>(
+      receiver.setDefault(path, { status: 204 });
+      await waitForDelivery(stack, ids, 'delivered', { timeoutMs: 20_000 });
+      const [{ attempts }] = await db<{ attempts: number }>(
         'SELECT sum(attempts)::int AS attempts FROM deliveries WHERE id = ANY($1)',
         [ids],
       );
-      expect(attempts).toBe(receiver.received('/tripping/backchannel').length);
+      expect(attempts).toBe(receiver.received(path).length);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { SigningKeysService, type PrivateJwk } from '@slo/keys';
-import { startTestStack, TestStack } from '@slo/testing';
+import { ApiClient, apiClient, registerClient, startTestStack, TestStack } from '@slo/testing';
 import { createPublicKey } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 
@@ -11,53 +11,39 @@ import { importJWK, SignJWT } from 'jose';
  */
 describe('server tokens follow the client’s current scopes and secret', () => {
   let stack: TestStack;
-  let admin: string;
+  let admin: ApiClient;
 
-  const call = (method: string, url: string, token: string, body?: unknown) =>
-    fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const api = (method: string, path: string, token: string, body?: unknown) =>
-    call(method, `${stack.apiUrl}${path}`, token, body);
   /** identity's API logout of every session of a user, which needs a server token with scope admin. */
-  const logoutEverywhere = (token: string) => call('POST', `${stack.identityUrl}/api/2/logout`, token, { sub: 'someone' });
-  const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
-
-  async function createOperator(clientId: string, scopes: string[]) {
-    const res = await api('POST', '/v1/clients', admin, {
-      client_id: clientId,
+  const logoutEverywhere = (token: string, status: number) =>
+    apiClient(stack.identityUrl, token).post('/api/2/logout', { body: { sub: 'someone' }, expect: status });
+  const createOperator = (clientId: string, scopes: string[]) =>
+    registerClient(admin, null, clientId, {
       client_name: `Operator ${clientId}`,
       grant_types: ['client_credentials'],
       server_scopes: scopes,
+      redirect_uris: undefined,
     });
-    expect(res.status).toBe(201);
-    return { clientId, secret: ((await res.json()) as { client_secret: string }).client_secret };
-  }
 
   beforeAll(async () => {
     stack = await startTestStack({ identity: createIdentityApp, api: createApiApp });
-    admin = await stack.serverToken('admin');
+    admin = stack.client(await stack.serverToken('admin'));
   });
   afterAll(() => stack?.close());
 
   it('refuses a token’s admin scope on the very next request once admin is removed from server_scopes', async () => {
     const ops = await createOperator('ops-demoted', ['admin', 'client:self']);
     const token = await stack.serverToken('admin client:self', ops);
-    expect((await api('GET', '/v1/clients', token)).status).toBe(200);
-    expect((await logoutEverywhere(token)).status).toBe(200);
+    await stack.client(token).get('/v1/clients', { expect: 200 });
+    await logoutEverywhere(token, 200);
 
-    const demoted = await api('PATCH', '/v1/clients/ops-demoted', admin, { server_scopes: ['client:self'] });
-    expect(demoted.status).toBe(200);
+    await admin.patch('/v1/clients/ops-demoted', { body: { server_scopes: ['client:self'] }, expect: 200 });
 
     // The same, unexpired token: no admin any more, at the api and at /api/2/logout ...
-    const refused = await api('GET', '/v1/clients', token);
-    expect(refused.status).toBe(403);
-    expect(await refused.json()).toEqual({ error: 'insufficient_scope', message: expect.stringContaining('admin') });
-    expect((await logoutEverywhere(token)).status).toBe(401);
+    const refused = await stack.client(token).get('/v1/clients', { expect: 403 });
+    expect(refused).toEqual({ error: 'insufficient_scope', message: expect.stringContaining('admin') });
+    await logoutEverywhere(token, 401);
     // ... while the scope it still holds keeps working.
-    expect((await api('GET', '/v1/clients/me', token)).status).toBe(200);
+    await stack.client(token).get('/v1/clients/me', { expect: 200 });
 
     // A scope the client never held again is refused at the token endpoint as before.
     await expect(stack.serverToken('admin', ops)).rejects.toThrow(/invalid_scope/);
@@ -66,23 +52,22 @@ describe('server tokens follow the client’s current scopes and secret', () => 
   it('refuses every token issued before a secret rotation (401), and accepts one obtained with the new secret at once', async () => {
     const ops = await createOperator('ops-rotated', ['admin', 'client:self']);
     const before = await stack.serverToken('admin client:self', ops);
-    expect((await api('GET', '/v1/clients/me', before)).status).toBe(200);
+    await stack.client(before).get('/v1/clients/me', { expect: 200 });
 
-    const rotated = await api('POST', '/v1/clients/ops-rotated/secret', admin);
-    expect(rotated.status).toBe(201);
-    const { client_secret: secret } = (await rotated.json()) as { client_secret: string };
+    const { client_secret: secret } = await admin.post<{ client_secret: string }>('/v1/clients/ops-rotated/secret', {
+      expect: 201,
+    });
     // Obtained right after the rotation answered: it must work although `iat` has whole seconds.
     const after = await stack.serverToken('admin client:self', { clientId: 'ops-rotated', secret });
 
-    const refused = await api('GET', '/v1/clients/me', before);
-    expect(refused.status).toBe(401);
-    expect(await messageOf(refused)).toContain('rotated');
+    const refused = await stack.client(before).send<{ message: string }>('GET', '/v1/clients/me', { expect: 401 });
+    expect(refused.body.message).toContain('rotated');
     expect(refused.headers.get('www-authenticate')).toContain('invalid_token');
-    expect((await logoutEverywhere(before)).status).toBe(401);
+    await logoutEverywhere(before, 401);
 
     await expect(stack.serverToken('client:self', ops)).rejects.toThrow(/invalid_client/);
-    expect((await api('GET', '/v1/clients/me', after)).status).toBe(200);
-    expect((await logoutEverywhere(after)).status).toBe(200);
+    await stack.client(after).get('/v1/clients/me', { expect: 200 });
+    await logoutEverywhere(after, 200);
   });
 
   describe('/api/2/logout verifies server tokens by the api’s rules', () => {
@@ -112,14 +97,14 @@ describe('server tokens follow the client’s current scopes and secret', () => 
 
     /** Refused alike by /api/2/logout and the api (one verifier). */
     async function expectRefusedEverywhere(token: string) {
-      expect((await logoutEverywhere(token)).status).toBe(401);
-      expect((await api('GET', '/v1/clients', token)).status).toBe(401);
+      await logoutEverywhere(token, 401);
+      await stack.client(token).get('/v1/clients', { expect: 401 });
     }
 
     it('accepts a correctly signed token (the control for the cases below)', async () => {
       const good = await sign(await active());
-      expect((await logoutEverywhere(good)).status).toBe(200);
-      expect((await api('GET', '/v1/clients', good)).status).toBe(200);
+      await logoutEverywhere(good, 200);
+      await stack.client(good).get('/v1/clients', { expect: 200 });
     });
 
     it('refuses an expired token and one without exp', async () => {
@@ -147,8 +132,7 @@ describe('server tokens follow the client’s current scopes and secret', () => 
     it('refuses an unknown kid, a key that is published but not yet signing (next), and another audience', async () => {
       await expectRefusedEverywhere(await sign(await active(), {}, { kid: 'no-such-key' }));
 
-      const rotation = await api('POST', '/v1/keys/rotate', admin);
-      expect(rotation.status).toBe(202);
+      await admin.post('/v1/keys/rotate', { expect: 202 });
       const next = (await keys()).find((k) => k.alg === 'ES256' && k.key_ops)!;
       expect(next).toBeDefined();
       await expectRefusedEverywhere(await sign(next));
