@@ -2,9 +2,10 @@ import { createApiApp } from '../apps/api/src/api.app';
 import { createIdentityApp } from '../apps/identity/src/identity.app';
 import { UsersService } from '@slo/accounts';
 import { ClientsService } from '@slo/clients';
-import { HttpSession, startTestStack, TestStack, PRODUCTION_TEST_ENV } from '@slo/testing';
+import { apiClient, HttpSession, startTestStack, TestStack, PRODUCTION_TEST_ENV } from '@slo/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { tokenRequest } from './support/oidc';
 
 const USER = { email: 'ada@example.com', password: 'correct horse battery' };
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -13,6 +14,10 @@ function pkce() {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
+
+/** An authorization request of the code flow, with `params` (client_id, redirect_uri, …) added. */
+const authorizeUrl = (base: string, params: Record<string, string>) =>
+  `${base}/auth?${new URLSearchParams({ response_type: 'code', ...params })}`;
 
 describe('login through the identity service', () => {
   let stack: TestStack;
@@ -23,37 +28,28 @@ describe('login through the identity service', () => {
     stack = await startTestStack({ identity: createIdentityApp, api: createApiApp });
     await stack.identity.get(UsersService).create({ ...USER, name: 'Ada' });
     // A client registered through the api must be able to log users in at once.
-    const admin = await stack.serverToken('admin');
-    const res = await fetch(`${stack.apiUrl}/v1/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'Web shop', redirect_uris: [REDIRECT], id_token_signed_response_alg: 'ES256' }),
+    client = await stack.client(await stack.serverToken('admin')).post<typeof client>('/v1/clients', {
+      body: { client_name: 'Web shop', redirect_uris: [REDIRECT], id_token_signed_response_alg: 'ES256' },
+      expect: 201,
     });
-    expect(res.status).toBe(201);
-    client = (await res.json()) as typeof client;
     jwks = createRemoteJWKSet(new URL(`${stack.identityUrl}/jwks`));
   });
 
   afterAll(() => stack?.close());
 
-  function authorizeUrl(base: string, challenge: string, extra: Record<string, string> = {}) {
-    return `${base}/auth?${new URLSearchParams({
+  /** Authorization request → login form; returns the form's action URL. */
+  async function openLoginForm(session: HttpSession, base: string, challenge: string) {
+    const url = authorizeUrl(base, {
       client_id: client.client_id,
       redirect_uri: REDIRECT,
-      response_type: 'code',
       scope: 'openid email offline_access',
       prompt: 'consent',
       state: 'st-1',
       nonce: 'n-1',
       code_challenge: challenge,
       code_challenge_method: 'S256',
-      ...extra,
-    })}`;
-  }
-
-  /** Authorization request → login form; returns the session and the form's action URL. */
-  async function openLoginForm(session: HttpSession, base: string, challenge: string) {
-    const page = await session.follow(authorizeUrl(base, challenge), base);
+    });
+    const page = await session.follow(url, base);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toMatch(/<label for="email">/);
@@ -71,16 +67,13 @@ describe('login through the identity service', () => {
     return res;
   }
 
-  function exchange(code: string, verifier: string) {
-    return fetch(`${stack.identityUrl}/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT }),
+  const exchange = (code: string, verifier: string) =>
+    tokenRequest(stack.identityUrl, client, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
     });
-  }
 
   it('completes the authorization code flow with PKCE and issues a signed ID token carrying sid', async () => {
     const session = new HttpSession();
@@ -91,10 +84,8 @@ describe('login through the identity service', () => {
     const callback = new URL(back.headers.get('location')!);
     expect(callback.origin + callback.pathname).toBe(REDIRECT);
     expect(callback.searchParams.get('state')).toBe('st-1');
-    const code = callback.searchParams.get('code')!;
 
-    // The session cookie is HttpOnly and SameSite=Lax.
-    const tokenRes = await exchange(code, verifier);
+    const tokenRes = await exchange(callback.searchParams.get('code')!, verifier);
     expect(tokenRes.status).toBe(200);
     const tokens = (await tokenRes.json()) as { id_token: string; access_token: string; refresh_token?: string };
 
@@ -106,27 +97,16 @@ describe('login through the identity service', () => {
     const user = await stack.identity.get(UsersService).findByEmail(USER.email);
     expect(payload.sub).toBe(user!.id);
 
-    const info = await fetch(`${stack.identityUrl}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    expect(info.status).toBe(200);
-    expect(((await info.json()) as { email: string }).email).toBe(USER.email);
+    const info = await apiClient(stack.identityUrl, tokens.access_token).get('/me', { expect: 200 });
+    expect(info.email).toBe(USER.email);
 
     // Refresh tokens work, and revocation ends them.
     expect(tokens.refresh_token).toBeDefined();
-    const basic = `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
     const refresh = () =>
-      fetch(`${stack.identityUrl}/token`, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
-      });
-    const refreshed = await refresh();
-    expect(refreshed.status).toBe(200);
-    const revoke = await fetch(`${stack.identityUrl}/token/revocation`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: tokens.refresh_token!, token_type_hint: 'refresh_token' }),
-    });
-    expect(revoke.status).toBe(200);
+      tokenRequest(stack.identityUrl, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect((await refresh()).status).toBe(200);
+    const revocation = { token: tokens.refresh_token!, token_type_hint: 'refresh_token' };
+    expect((await tokenRequest(stack.identityUrl, client, revocation, '/token/revocation')).status).toBe(200);
     const afterRevoke = await refresh();
     expect(afterRevoke.status).toBe(400);
     expect(((await afterRevoke.json()) as { error: string }).error).toBe('invalid_grant');
@@ -134,8 +114,7 @@ describe('login through the identity service', () => {
 
   it('sets the session cookie HttpOnly and SameSite=Lax', async () => {
     const session = new HttpSession();
-    const { challenge } = pkce();
-    const action = await openLoginForm(session, stack.identityUrl, challenge);
+    const action = await openLoginForm(session, stack.identityUrl, pkce().challenge);
     const res = await session.postForm(action, { email: USER.email, password: USER.password });
     const resumed = await fetch(new URL(res.headers.get('location')!, stack.identityUrl), {
       redirect: 'manual',
@@ -150,13 +129,10 @@ describe('login through the identity service', () => {
 
   it('answers a wrong password and an unknown user in exactly the same way', async () => {
     const answers: { status: number; body: string }[] = [];
-    for (const [email, password] of [
-      [USER.email, 'wrong password!!'],
-      ['nobody@example.com', 'wrong password!!'],
-    ]) {
+    for (const email of [USER.email, 'nobody@example.com']) {
       const session = new HttpSession();
       const action = await openLoginForm(session, stack.identityUrl, pkce().challenge);
-      const res = await login(session, stack.identityUrl, action, email, password);
+      const res = await login(session, stack.identityUrl, action, email, 'wrong password!!');
       const body = (await res.text()).replaceAll(email, 'EMAIL').replace(/\/interaction\/[^/"]+\//g, '/interaction/UID/');
       answers.push({ status: res.status, body });
     }
@@ -166,12 +142,7 @@ describe('login through the identity service', () => {
   });
 
   it('refuses an authorization request without PKCE', async () => {
-    const url = `${stack.identityUrl}/auth?${new URLSearchParams({
-      client_id: client.client_id,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'openid',
-    })}`;
+    const url = authorizeUrl(stack.identityUrl, { client_id: client.client_id, redirect_uri: REDIRECT, scope: 'openid' });
     const res = await fetch(url, { redirect: 'manual' });
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location')!);
@@ -180,19 +151,17 @@ describe('login through the identity service', () => {
   });
 
   it('works across two identity instances sharing PostgreSQL (no state in process memory)', async () => {
-    const second = await stack.start(createIdentityApp, { IDENTITY_ISSUER: stack.identityUrl });
+    const second = await stack.start('identity', { IDENTITY_ISSUER: stack.identityUrl });
     const session = new HttpSession();
     const { verifier, challenge } = pkce();
     // Start on instance A, post the login form to instance B, exchange the code at A.
     const action = await openLoginForm(session, stack.identityUrl, challenge);
-    const onB = action.replace(stack.identityUrl, second.url);
-    const res = await session.postForm(onB, { email: USER.email, password: USER.password });
+    const res = await session.postForm(action.replace(stack.identityUrl, second.url), USER);
     expect(res.status).toBe(303);
     const resumeOnB = new URL(res.headers.get('location')!, second.url).href.replace(stack.identityUrl, second.url);
     const back = await session.follow(resumeOnB, second.url);
     const code = new URL(back.headers.get('location')!).searchParams.get('code')!;
-    const tokenRes = await exchange(code, verifier);
-    expect(tokenRes.status).toBe(200);
+    expect((await exchange(code, verifier)).status).toBe(200);
   });
 });
 
@@ -204,29 +173,22 @@ describe('login interaction errors', () => {
   afterAll(() => stack?.close());
 
   it('answers an unknown or expired sign-in with a 400 page, not a server error', async () => {
-    const show = await fetch(`${stack.identityUrl}/interaction/does-not-exist`);
-    expect(show.status).toBe(400);
+    const identity = apiClient(stack.identityUrl);
+    const show = await identity.send<string>('GET', '/interaction/does-not-exist', { expect: 400 });
     expect(show.headers.get('content-type')).toContain('text/html');
-    expect(await show.text()).toContain('start again');
-    const post = await fetch(`${stack.identityUrl}/interaction/does-not-exist/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    expect(show.body).toContain('start again');
+    await identity.post('/interaction/does-not-exist/login', {
       body: 'email=a%40b.c&password=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      expect: 400,
     });
-    expect(post.status).toBe(400);
   });
 });
 
 describe('cookies outside local development', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({
-      identity: createIdentityApp,
-      env: {
-        ...PRODUCTION_TEST_ENV,
-        TRUST_PROXY: 'true',
-      },
-    });
+    stack = await startTestStack({ identity: createIdentityApp, env: { ...PRODUCTION_TEST_ENV, TRUST_PROXY: 'true' } });
     await stack.identity.get(ClientsService).create({
       client_id: 'prod-rp',
       client_name: 'Prod RP',
@@ -236,14 +198,13 @@ describe('cookies outside local development', () => {
   afterAll(() => stack?.close());
 
   it('marks provider cookies Secure, HttpOnly and SameSite=Lax behind TLS', async () => {
-    const url = `${stack.identityUrl}/auth?${new URLSearchParams({
+    const url = authorizeUrl(stack.identityUrl, {
       client_id: 'prod-rp',
       redirect_uri: 'https://rp.example.com/cb',
-      response_type: 'code',
       scope: 'openid',
       code_challenge: pkce().challenge,
       code_challenge_method: 'S256',
-    })}`;
+    });
     const res = await fetch(url, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
     expect(res.status).toBe(303);
     const cookies = res.headers.getSetCookie().filter((c) => c.startsWith('_interaction'));

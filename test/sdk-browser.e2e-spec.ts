@@ -1,113 +1,32 @@
-import { createApiApp } from '../apps/api/src/api.app';
 import { startDemo, RunningDemo } from '../apps/demo/src/demo.app';
-import { createIdentityApp } from '../apps/identity/src/identity.app';
-import { createWorkerApp } from '../apps/worker/src/worker.app';
-import { UsersService } from '@slo/accounts';
-import { FAST_DELIVERY_ENV, freePort, startTestStack, TestStack, waitFor, withPg } from '@slo/testing';
+import { apiClient, freePort, registerClient, waitFor } from '@slo/testing';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { deliveredOf, LogoutStack, startLogoutStack } from './support/browser-logout';
 import { RelyingParty, startRelyingParty } from './support/relying-party';
+import { clearEvents, DemoBrowser, events, names, setVisibility, waitForEvent } from './support/sdk-demo';
 
-/** Debian's chromium (scripts/test.sh and .ci/run install it when it is missing). */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-results', 'sdk-browser');
-const USER = { email: 'sam@example.com', password: 'sdk browser password' };
+const USER = { email: 'sam@example.com', password: 'sdk browser password', name: 'Sam' };
 const LOGOUT_EVENTS = ['SPiD.logout', 'SPiD.statusChange', 'SPiD.sessionChange'];
-
-interface SeenEvent {
-  event: string;
-  source: string;
-}
+const FIRST_STATUS = ['SPiD.sessionInit', 'SPiD.statusChange', 'SPiD.notLoggedin', 'SPiD.visitor'];
 
 describe('browser SDK in headless Chromium: demo app on one origin, identity on another', () => {
-  let stack: TestStack;
-  let admin: string;
-  let browser: Browser;
+  let t: LogoutStack;
+  let chromium: DemoBrowser;
   let demo: RunningDemo;
   /** The same demo page on an origin that is not a web origin of demo-app. */
   let foreign: RunningDemo;
   let other: RelyingParty;
-  const contexts: BrowserContext[] = [];
-
-  const api = (method: string, path: string, body?: unknown) =>
-    fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
-    withPg(stack.dbUrl, (c) => c.query(text, params)).then((r) => r.rows as T[]);
-
-  async function register(body: Record<string, unknown>): Promise<string> {
-    const res = await api('POST', '/v1/clients', body);
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { client_secret: string }).client_secret;
-  }
-
-  /** A fresh browser profile: its own cookies, so its own identity session. */
-  async function newProfile(): Promise<BrowserContext> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context;
-  }
-
-  const events = (page: Page) =>
-    page.evaluate('window.spidEvents.map((e) => ({ event: e.event, source: e.source }))') as Promise<SeenEvent[]>;
-  const names = async (page: Page) => (await events(page)).map((e) => e.event);
-  const clearEvents = (page: Page) => page.evaluate('window.spidEvents.length = 0');
-  const waitForEvent = (page: Page, event: string, source?: string) =>
-    page.waitForFunction(
-      ([e, s]) =>
-        (globalThis as unknown as { spidEvents: SeenEvent[] }).spidEvents.some((x) => x.event === e && (!s || x.source === s)),
-      [event, source] as const,
-      { timeout: 10_000 },
-    );
-
-  /** Opens the demo page and waits for its first status (or its error). */
-  async function openDemo(context: BrowserContext, query = '', origin = demo.url): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${origin}/${query}`);
-    await page.waitForFunction(
-      () => (globalThis as unknown as { spidEvents?: SeenEvent[] }).spidEvents?.some((e) => /sessionInit|error/.test(e.event)),
-      undefined,
-      { timeout: 10_000 },
-    );
-    return page;
-  }
-
-  /** Signs in through the demo's Log in button and the identity login page; back on the demo page. */
-  async function logIn(page: Page): Promise<void> {
-    await page.click('#login');
-    await page.waitForURL(`${stack.identityUrl}/**`);
-    await page.fill('#email', USER.email);
-    await page.fill('#password', USER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${demo.url}/`);
-    await waitForEvent(page, 'SPiD.sessionInit');
-  }
-
-  /** The identity session as identity itself reports it for this browser profile's cookies. */
-  async function identitySession(context: BrowserContext): Promise<{ logged_in: boolean; user_id: string | null }> {
-    const res = await context.request.get(`${stack.identityUrl}/api/2/session?client_id=demo-app`);
-    expect(res.status()).toBe(200);
-    return (await res.json()) as { logged_in: boolean; user_id: string | null };
-  }
+  const logIn = (page: Page) => chromium.logIn(page, USER);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (npm test does it as root)`);
-    stack = await startTestStack({ identity: createIdentityApp, api: createApiApp, env: { ...FAST_DELIVERY_ENV } });
-    await stack.start(createWorkerApp);
-    await stack.identity.get(UsersService).create({ ...USER, name: 'Sam' });
-    admin = await stack.serverToken('admin');
-
-    const [demoPort, foreignPort, otherPort] = [await freePort(), await freePort(), await freePort()];
+    t = await startLogoutStack(USER);
+    const [demoPort, foreignPort] = [await freePort(), await freePort()];
     const demoUrl = `http://127.0.0.1:${demoPort}`;
-    const demoSecret = await register({
-      client_id: 'demo-app',
-      client_name: 'Demo application',
+    const registered = await registerClient(t.admin, null, 'demo-app', {
       redirect_uris: [`${demoUrl}/callback`],
       post_logout_redirect_uris: [`${demoUrl}/`],
       web_origins: [demoUrl],
@@ -116,42 +35,25 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     const settings = {
       baseUrl: demoUrl,
       port: demoPort,
-      identityUrl: stack.identityUrl,
+      identityUrl: t.stack.identityUrl,
       clientId: 'demo-app',
-      clientSecret: demoSecret,
+      clientSecret: registered.client_secret,
       cookieSecret: 'demo-cookie-secret-for-the-sdk-browser-test',
     };
     demo = await startDemo(settings, '127.0.0.1');
     foreign = await startDemo({ ...settings, port: foreignPort }, '127.0.0.1');
-
-    const otherUrl = `http://127.0.0.1:${otherPort}`;
-    const otherSecret = await register({
-      client_id: 'other-app',
-      client_name: 'Another app of the same user',
-      redirect_uris: [`${otherUrl}/callback`],
-      backchannel_logout_uri: `${otherUrl}/backchannel-logout`,
-    });
-    other = await startRelyingParty({
-      issuer: stack.identityUrl,
-      clientId: 'other-app',
-      clientSecret: otherSecret,
-      port: otherPort,
-    });
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    other = await startRelyingParty(t.admin, t.stack.identityUrl, 'other-app');
+    chromium = await DemoBrowser.launch(t.stack.identityUrl, demo.url);
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await demo?.close();
-    await foreign?.close();
-    await other?.close();
-    await stack?.close();
+    await chromium?.close();
+    for (const server of [demo, foreign, other]) await server?.close();
+    await t?.stack.close();
   });
 
   it('identity serves the SDK as script, ES module and types: cacheable, versioned, pinned with SRI', async () => {
-    const res = await fetch(`${stack.identityUrl}/sdk/spid.js`);
+    const res = await fetch(`${t.stack.identityUrl}/sdk/spid.js`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
@@ -160,10 +62,11 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     const version = res.headers.get('x-spid-sdk-version');
     expect(script.toString()).toContain(`SPiD browser SDK ${version}`);
 
-    const manifest = (await (await fetch(`${stack.identityUrl}/sdk/manifest.json`)).json()) as {
+    const identity = apiClient(t.stack.identityUrl);
+    const manifest = await identity.get<{
       version: string;
       files: Record<string, { url: string; pinned_url: string; integrity: string }>;
-    };
+    }>('/sdk/manifest.json', { expect: 200 });
     expect(manifest.version).toBe(version);
     expect(Object.keys(manifest.files).sort()).toEqual(['spid.d.ts', 'spid.js', 'spid.mjs']);
     const js = manifest.files['spid.js'];
@@ -172,38 +75,33 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     expect(pinned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(Buffer.from(await pinned.arrayBuffer()).equals(script)).toBe(true);
 
-    const again = await fetch(`${stack.identityUrl}/sdk/spid.js`, { headers: { 'if-none-match': res.headers.get('etag')! } });
-    expect(again.status).toBe(304);
-    const viaCdn = await fetch(`${stack.identityUrl}/sdk/spid.js`, {
-      headers: { 'if-none-match': `W/${res.headers.get('etag')}` },
-    });
-    expect(viaCdn.status).toBe(304);
+    const etag = res.headers.get('etag')!;
+    await identity.get('/sdk/spid.js', { headers: { 'if-none-match': etag }, expect: 304 });
+    await identity.get('/sdk/spid.js', { headers: { 'if-none-match': `W/${etag}` }, expect: 304 }); // as a CDN sends it
     const types = await (await fetch(manifest.files['spid.d.ts'].url)).text();
     expect(types).toContain('export interface SPiDApi');
 
     // The ES module loads cross-origin in a page (module scripts need CORS) and exports the SDK.
-    const page = await openDemo(await newProfile());
+    const page = await chromium.open(await chromium.newProfile());
     const exported = await page.evaluate(
       `import(${JSON.stringify(manifest.files['spid.mjs'].url)}).then((m) => [typeof m.default.init, m.default.version, typeof m.createSPiD])`,
     );
     expect(exported).toEqual(['function', version, 'function']);
 
-    const missing = await fetch(`${stack.identityUrl}/sdk/spid-0000.js`);
-    expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+    expect(await identity.get('/sdk/spid-0000.js', { expect: 404 })).toMatchObject({ error: 'not_found' });
   });
 
   it('a visitor gets the first-status events; logging in fires SPiD.login here and, without a reload, in another tab', async () => {
-    const context = await newProfile();
-    const idle = await openDemo(context, '?poll=0');
-    const page = await openDemo(context);
-    expect(await names(page)).toEqual(['SPiD.sessionInit', 'SPiD.statusChange', 'SPiD.notLoggedin', 'SPiD.visitor']);
+    const context = await chromium.newProfile();
+    const idle = await chromium.open(context, '?poll=0');
+    const page = await chromium.open(context);
+    expect(await names(page)).toEqual(FIRST_STATUS);
     expect(await page.textContent('#status')).toBe('not logged in');
     const idleLoaded = await idle.evaluate('performance.timeOrigin');
 
     await logIn(page);
     expect(await names(page)).toEqual(['SPiD.sessionInit', 'SPiD.login', 'SPiD.statusChange', 'SPiD.sessionChange']);
-    const { user_id } = await identitySession(context);
+    const { user_id } = await chromium.identitySession(context);
     expect(await page.textContent('#status')).toBe(`logged in as ${user_id}`);
 
     // The idle tab does not poll (?poll=0): only the message from the tab that logged in can tell it.
@@ -213,8 +111,8 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
   });
 
   it('logout through the SDK fires the three events in order, ends the identity session and tells the other apps of that session', async () => {
-    const context = await newProfile();
-    const page = await openDemo(context);
+    const context = await chromium.newProfile();
+    const page = await chromium.open(context);
     await logIn(page);
     // The same browser signs in to a second application: one identity session, two participants.
     const otherTab = await context.newPage();
@@ -231,25 +129,15 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     expect(await events(page)).toEqual(LOGOUT_EVENTS.map((event) => ({ event, source: 'logout' })));
     expect(await page.textContent('#status')).toBe('not logged in');
 
-    expect(await identitySession(context)).toMatchObject({ logged_in: false, user_id: null });
-    expect(await sql("SELECT uid FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [sid])).toEqual([]);
+    expect(await chromium.identitySession(context)).toMatchObject({ logged_in: false, user_id: null });
+    expect(await t.db("SELECT uid FROM oidc_payloads WHERE model = 'Session' AND uid = $1", [sid])).toEqual([]);
 
-    const [event] = await sql<{ id: string; trigger: string; initiator: string | null }>(
+    const [event] = await t.db<{ id: string; trigger: string; initiator: string | null }>(
       'SELECT id, trigger, initiator_client_id AS initiator FROM logout_events WHERE sid = $1',
       [sid],
     );
     expect(event).toMatchObject({ trigger: 'user_logout', initiator: 'demo-app' });
-    const deliveries = await waitFor(
-      async () => {
-        const rows = await sql<{ client_id: string; status: string }>(
-          'SELECT client_id, status FROM deliveries WHERE event_id = $1 ORDER BY client_id',
-          [event.id],
-        );
-        return rows.every((r) => r.status === 'delivered') ? rows : null;
-      },
-      { what: 'back-channel deliveries of the SDK logout' },
-    );
-    expect(deliveries).toEqual([
+    expect((await deliveredOf(t.stack, event.id)).map(({ client_id, status }) => ({ client_id, status }))).toEqual([
       { client_id: 'demo-app', status: 'delivered' },
       { client_id: 'other-app', status: 'delivered' },
     ]);
@@ -268,8 +156,8 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
   });
 
   it('a logout through the redirect flow in a second tab reaches the first tab at once, without a reload', async () => {
-    const context = await newProfile();
-    const first = await openDemo(context);
+    const context = await chromium.newProfile();
+    const first = await chromium.open(context);
     await logIn(first);
     // Polling off in the first tab: only the second tab's message can tell it.
     await first.goto(`${demo.url}/?poll=0`);
@@ -277,7 +165,7 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     const loaded = await first.evaluate('performance.timeOrigin');
     await clearEvents(first);
 
-    const second = await openDemo(context);
+    const second = await chromium.open(context);
     await second.click('#redirect-logout');
     await second.waitForURL(`${demo.url}/`);
     await waitForEvent(second, 'SPiD.visitor');
@@ -286,18 +174,18 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     expect(await names(first)).toEqual(LOGOUT_EVENTS);
     expect(await first.evaluate('performance.timeOrigin')).toBe(loaded);
     expect(await first.textContent('#status')).toBe('not logged in');
-    expect(await identitySession(context)).toMatchObject({ logged_in: false });
+    expect(await chromium.identitySession(context)).toMatchObject({ logged_in: false });
   });
 
   it('a hidden tab does not poll while a visible one does; back in view it asks at once and sees a logout made elsewhere', async () => {
-    const context = await newProfile();
-    const page = await openDemo(context);
+    const context = await chromium.newProfile();
+    const page = await chromium.open(context);
     await logIn(page);
     const checks = new Map<Page, number>();
     const countChecks = (tab: Page) => {
       checks.set(tab, 0);
       tab.on('request', (req) => {
-        if (req.url().startsWith(`${stack.identityUrl}/api/2/session?`)) checks.set(tab, checks.get(tab)! + 1);
+        if (req.url().startsWith(`${t.stack.identityUrl}/api/2/session?`)) checks.set(tab, checks.get(tab)! + 1);
       });
     };
     countChecks(page);
@@ -308,8 +196,7 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     const control = await context.newPage();
     countChecks(control);
     await control.goto(`${demo.url}/?poll=200`);
-    await page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-      document.dispatchEvent(new Event('visibilitychange'))`);
+    await setVisibility(page, 'hidden');
     await waitFor(() => checks.get(control)! >= 1, { what: 'the control tab polling' });
     const hiddenChecks = checks.get(page)!;
     const from = checks.get(control)!;
@@ -320,70 +207,66 @@ describe('browser SDK in headless Chromium: demo app on one origin, identity on 
     // Back in view with a stale status it asks at once: polling once a minute, and no status counts as fresh (cache=0).
     await page.goto(`${demo.url}/?poll=60000&cache=0`);
     await waitForEvent(page, 'SPiD.login');
-    await page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-      document.dispatchEvent(new Event('visibilitychange'))`);
+    await setVisibility(page, 'hidden');
     // An operator ends the session meanwhile (another application's logout, as far as this tab knows).
-    const { user_id } = await identitySession(context);
-    expect((await api('DELETE', `/v1/users/${encodeURIComponent(user_id!)}/sessions`)).status).toBe(202);
+    const { user_id } = await chromium.identitySession(context);
+    await t.admin.delete(`/v1/users/${encodeURIComponent(user_id!)}/sessions`, { expect: 202 });
     expect(await names(page)).not.toContain('SPiD.logout');
-    await page.evaluate(`Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
-      document.dispatchEvent(new Event('visibilitychange'))`);
+    await setVisibility(page, 'visible');
     await waitForEvent(page, 'SPiD.logout', 'poll'); // within waitForEvent's 10 s, far before the next minute's poll
   });
 
   it('on a page of another site the SDK sees no session (the browser keeps the cookie back); the redirect flow still ends it', async () => {
     // localhost and 127.0.0.1 are different sites: identity's SameSite=Lax cookie stays home on cross-site requests.
     const crossSite = demo.url.replace('127.0.0.1', 'localhost');
-    expect((await api('PATCH', '/v1/clients/demo-app', { web_origins: [demo.url, crossSite] })).status).toBe(200);
+    await t.admin.patch('/v1/clients/demo-app', { body: { web_origins: [demo.url, crossSite] }, expect: 200 });
     try {
-      const context = await newProfile();
-      const home = await openDemo(context, '?poll=0');
+      const context = await chromium.newProfile();
+      const home = await chromium.open(context, '?poll=0');
       await logIn(home);
       await home.goto(`${demo.url}/?poll=0`);
       await waitForEvent(home, 'SPiD.login');
 
-      const page = await openDemo(context, '', crossSite);
-      expect(await names(page)).toEqual(['SPiD.sessionInit', 'SPiD.statusChange', 'SPiD.notLoggedin', 'SPiD.visitor']);
-      expect(await identitySession(context)).toMatchObject({ logged_in: true });
+      const page = await chromium.open(context, '', crossSite);
+      expect(await names(page)).toEqual(FIRST_STATUS);
+      expect(await chromium.identitySession(context)).toMatchObject({ logged_in: true });
 
       await page.click('#redirect-logout'); // a top-level navigation carries the cookie
       await page.waitForURL(`${demo.url}/`);
       await waitForEvent(page, 'SPiD.visitor');
-      expect(await identitySession(context)).toMatchObject({ logged_in: false });
+      expect(await chromium.identitySession(context)).toMatchObject({ logged_in: false });
       await waitForEvent(home, 'SPiD.logout', 'tab'); // and the app's other tabs hear of it at once
     } finally {
-      await api('PATCH', '/v1/clients/demo-app', { web_origins: [demo.url] });
+      await t.admin.patch('/v1/clients/demo-app', { body: { web_origins: [demo.url] }, expect: 200 });
     }
   });
 
   it('a page on an unregistered origin is refused: no status, no logout, an SPiD.error naming the origin', async () => {
-    const context = await newProfile();
-    const home = await openDemo(context);
-    await logIn(home);
+    const context = await chromium.newProfile();
+    await logIn(await chromium.open(context));
 
-    const page = await openDemo(context, '', foreign.url);
-    const seen = await events(page);
-    expect(seen.map((e) => e.event)).toEqual(['SPiD.error']);
+    const page = await chromium.open(context, '', foreign.url);
+    expect((await events(page)).map((e) => e.event)).toEqual(['SPiD.error']);
     expect(await page.getAttribute('#status', 'data-state')).toBe('error');
     expect(await page.textContent('#status')).toContain(`refused its origin ${foreign.url}`);
 
     const logout = (await page.evaluate('SPiD.logout().then(() => "logged out", (e) => e.code + ": " + e.message)')) as string;
     expect(logout).toMatch(/^unreachable: /);
-    expect(await identitySession(context)).toMatchObject({ logged_in: true });
+    expect(await chromium.identitySession(context)).toMatchObject({ logged_in: true });
 
     // What the browser hides: identity answered 403 and no CORS headers.
+    const identity = apiClient(t.stack.identityUrl);
     for (const [method, path, headers] of [
       ['GET', '/api/2/session', {}],
       ['POST', '/api/2/session/logout', { 'x-spid-request': '1' }],
       ['OPTIONS', '/api/2/session/logout', { 'access-control-request-method': 'POST' }],
     ] as const) {
-      const res = await fetch(`${stack.identityUrl}${path}?client_id=demo-app`, {
-        method,
+      const res = await identity.send(method, `${path}?client_id=demo-app`, {
         headers: { origin: foreign.url, ...headers },
+        expect: 403,
       });
-      expect(res.status).toBe(403);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
-      expect(await res.json()).toMatchObject({ error: 'forbidden', message: expect.stringContaining(foreign.url) });
+      expect(res.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining(foreign.url) });
     }
   });
 });

@@ -6,7 +6,8 @@ export interface Page {
   html: string;
 }
 
-function hiddenInputs(form: string): Record<string, string> {
+/** The hidden fields of a form, entity-decoded. */
+export function hiddenInputs(form: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of form.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
     const name = /name="([^"]*)"/.exec(m[0])?.[1];
@@ -52,5 +53,3 @@ export async function browse(
   }
   throw new Error(`too many redirects from ${start}`);
 }
-
-export { hiddenInputs };
