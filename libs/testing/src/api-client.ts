@@ -1,5 +1,5 @@
 /** One call of an {@link ApiClient}: the status it must answer with, and what to send. */
-export interface CallOptions {
+interface CallOptions {
   /** The status the call must answer with; any other throws, naming method, path, status and body. */
   expect: number;
   /** Sent as JSON; a string is sent as it is (for malformed bodies). */
@@ -7,7 +7,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export interface ApiResponse<T> {
+interface ApiResponse<T> {
   status: number;
   headers: Headers;
   /** Parsed JSON, the text of any other body, or undefined when empty. */

@@ -1,7 +1,7 @@
 import { ApiClient } from './api-client';
 
 /** The 202 answer of `POST /v1/logout-events`. */
-export interface EmittedLogout {
+interface EmittedLogout {
   event_id: string;
   deliveries: { id: string; client_id: string; status: string }[];
 }

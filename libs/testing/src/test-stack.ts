@@ -7,7 +7,7 @@ import { ClientCredentials, serverToken } from './server-token';
 import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL } from './test-env';
 
 export type AppFactory = (config: AppConfig) => Promise<INestApplication>;
-export type AppKind = 'identity' | 'api' | 'worker';
+type AppKind = 'identity' | 'api' | 'worker';
 
 export interface TestStack {
   config: AppConfig;
