@@ -3,7 +3,7 @@ import { TestClient } from './oidc-sign-in';
 import { Receiver } from './receiver';
 
 /** A client as the api registered it, with its one-time secret and the redirect URI sign-in uses. */
-type RegisteredClient = TestClient & Record<string, unknown>;
+export type RegisteredClient = TestClient & Record<string, unknown>;
 
 /**
  * Registers `clientId` through `POST /v1/clients` (expecting 201) as a relying party with a

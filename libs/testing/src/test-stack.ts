@@ -6,7 +6,7 @@ import { deleteRedisKeys } from './redis-keys';
 import { ClientCredentials, serverToken } from './server-token';
 import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL } from './test-env';
 
-export type AppFactory = (config: AppConfig) => Promise<INestApplication>;
+type AppFactory = (config: AppConfig) => Promise<INestApplication>;
 type AppKind = 'identity' | 'api' | 'worker';
 
 export interface TestStack {
@@ -20,10 +20,10 @@ export interface TestStack {
   api?: INestApplication;
   worker?: INestApplication;
   /**
-   * Starts one more app of `kind` (a factory given to `startTestStack`; a factory itself is still
-   * taken) on the same database and Redis prefix, on a port of its own.
+   * Starts one more app of `kind` (with the factory given to `startTestStack`) on the same
+   * database and Redis prefix, on a port of its own.
    */
-  start(kind: AppKind | AppFactory, overrides?: Record<string, string>): Promise<{ app: INestApplication; url: string }>;
+  start(kind: AppKind, overrides?: Record<string, string>): Promise<{ app: INestApplication; url: string }>;
   /** A server token for the bootstrap admin (or given client) with the given scope. */
   serverToken(scope: string, client?: ClientCredentials): Promise<string>;
   /** An {@link ApiClient} for the api with `token` (anonymous without). */
@@ -84,8 +84,8 @@ export async function startTestStack(opts: StackOptions): Promise<TestStack> {
     api: apps.api,
     worker: apps.worker,
     async start(kind, overrides = {}) {
-      const factory = typeof kind === 'function' ? kind : opts[kind];
-      if (!factory) throw new Error(`no ${String(kind)} factory was given to startTestStack`);
+      const factory = opts[kind];
+      if (!factory) throw new Error(`no ${kind} factory was given to startTestStack`);
       const port = await freePort();
       const app = await factory(testConfig({ ...baseEnv, ...overrides }));
       extra.push(app);

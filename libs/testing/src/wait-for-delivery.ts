@@ -2,7 +2,7 @@ import { sql } from './sql';
 import { waitFor } from './wait-for';
 
 /** A row of the deliveries table, as PostgreSQL returns it. */
-interface DeliveryRow {
+export interface DeliveryRow {
   id: string;
   event_id: string;
   client_id: string;
