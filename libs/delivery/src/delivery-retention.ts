@@ -98,15 +98,8 @@ export class DeliveryRetention {
     }
     const [{ n }]: { n: number }[] = await runner.query(`SELECT count(*)::int AS n FROM "${m.deliveries}"`);
     // The attempts first: a month of deliveries cannot leave while attempts reference it.
-    for (const [parent, part] of [
-      ['delivery_attempts', m.attempts],
-      ['deliveries', m.deliveries],
-    ]) {
-      if (await this.isPartition(runner, part)) {
-        await runner.query(`ALTER TABLE ${parent} DETACH PARTITION "${part}" CONCURRENTLY`);
-      }
-      await runner.query(`DROP TABLE IF EXISTS "${part}"`);
-    }
+    await this.detachAndDrop(runner, 'delivery_attempts', m.attempts);
+    await this.detachAndDrop(runner, 'deliveries', m.deliveries);
     return n;
   }
 
@@ -121,7 +114,16 @@ export class DeliveryRetention {
     for (const { parent, part } of pending) {
       await runner.query(`ALTER TABLE ${parent} DETACH PARTITION "${part}" FINALIZE`);
       await runner.query(`DROP TABLE "${part}"`);
+      // A month of deliveries detached by hand may have left its attempts' month behind.
+      if (parent === 'deliveries') await this.detachAndDrop(runner, 'delivery_attempts', `delivery_attempts_${part.slice(11)}`);
     }
+  }
+
+  private async detachAndDrop(runner: QueryRunner, parent: string, part: string): Promise<void> {
+    if (await this.isPartition(runner, part)) {
+      await runner.query(`ALTER TABLE ${parent} DETACH PARTITION "${part}" CONCURRENTLY`);
+    }
+    await runner.query(`DROP TABLE IF EXISTS "${part}"`);
   }
 
   private async isPartition(runner: QueryRunner, table: string): Promise<boolean> {
