@@ -1,6 +1,7 @@
 import { ApiClient, expectQuietFor, Receiver, Sql, TestStack, waitFor, waitForDelivery } from '@slo/testing';
 import Redis from 'ioredis';
 import { jwtVerify } from 'jose';
+import { v7 as uuidv7 } from 'uuid';
 import { PipelineStack, startPipelineStack } from './support/logout-pipeline';
 
 describe('logout pipeline: retries, outcomes, durability and endpoint isolation', () => {
@@ -112,13 +113,15 @@ describe('logout pipeline: retries, outcomes, durability and endpoint isolation'
   describe('durability: PostgreSQL is the truth, Redis the transport', () => {
     it('delivers a committed delivery that never reached the queue (crash between commit and enqueue)', async () => {
       await register('orphan');
+      // UUIDv7 ids of now, as the pipeline makes them: deliveries are partitioned by the month of their id.
       const [event] = await db<{ id: string }>(
-        `INSERT INTO logout_events (id, trigger, sub, occurred_at) VALUES ('019a0000-0000-7000-8000-000000000001', 'external', 'u-orphan', now()) RETURNING id`,
+        `INSERT INTO logout_events (id, trigger, sub, occurred_at) VALUES ($1, 'external', 'u-orphan', now()) RETURNING id`,
+        [uuidv7()],
       );
       const [row] = await db<{ id: string }>(
         `INSERT INTO deliveries (id, event_id, client_id, sub, status, next_attempt_at)
-         VALUES ('019a0000-0000-7000-8000-000000000002', $1, 'orphan', 'u-orphan', 'pending', now() - interval '1 minute') RETURNING id`,
-        [event.id],
+         VALUES ($2, $1, 'orphan', 'u-orphan', 'pending', now() - interval '1 minute') RETURNING id`,
+        [event.id, uuidv7()],
       );
       await delivered(row.id, 20_000);
       expect(receiver.received('/orphan/backchannel')).toHaveLength(1);

@@ -12,10 +12,10 @@ import {
   startTestStack,
   TestStack,
   waitFor,
-  waitForDelivery,
 } from '@slo/testing';
 
-describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
+// Retention (months of deliveries dropped whole) is tested in delivery-partitions.e2e-spec.ts.
+describe('endpoint lifecycle in the worker: auto-disable', () => {
   let stack: TestStack;
   let receiver: Receiver;
   let emitter: ApiClient;
@@ -32,9 +32,7 @@ describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
         DELIVERY_BACKOFF_BASE_MS: '100',
         DELIVERY_BACKOFF_MAX_MS: '300',
         BREAKER_FAILURE_THRESHOLD: '1000',
-        PURGE_INTERVAL_SECONDS: '5',
         ENDPOINT_AUTO_DISABLE_AFTER_SECONDS: '3',
-        DELIVERY_RETENTION_DAYS: '1',
       },
     });
     db = sql(stack);
@@ -63,21 +61,5 @@ describe('endpoint lifecycle in the worker: auto-disable and retention', () => {
     expect(client.endpoint_status_reason).toMatch(/auto-disabled: nothing delivered for 3 s/);
     const [healthy] = await db<{ endpoint_status: string }>("SELECT endpoint_status FROM clients WHERE client_id = 'healthy'");
     expect(healthy.endpoint_status).toBe('active');
-  });
-
-  it('prunes delivered deliveries past the retention age, with their attempts, and keeps the rest', async () => {
-    const { event_id, deliveries } = await emitLogout(emitter, { sub: 'u2', target_clients: ['healthy'] });
-    const id = deliveries[0].id;
-    await waitForDelivery(stack, id, 'delivered');
-    const fresh = await db<{ id: string }>("SELECT id FROM deliveries WHERE status = 'delivered' AND id <> $1", [id]);
-    await db("UPDATE deliveries SET delivered_at = now() - interval '2 days' WHERE id = $1", [id]);
-    await waitFor(async () => (await db('SELECT 1 FROM deliveries WHERE id = $1', [id])).length === 0, {
-      timeoutMs: 20_000,
-      what: 'the old delivery to be pruned',
-    });
-    expect(await db('SELECT 1 FROM delivery_attempts WHERE delivery_id = $1', [id])).toHaveLength(0);
-    expect(await db('SELECT 1 FROM deliveries WHERE id = ANY($1)', [fresh.map((f) => f.id)])).toHaveLength(fresh.length);
-    // The event is young: it stays although its last delivery went.
-    expect(await db('SELECT 1 FROM logout_events WHERE id = $1', [event_id])).toHaveLength(1);
   });
 });

@@ -61,8 +61,10 @@ export const MaintenanceJob = {
   SweepExpiredSessions: 'sweep-expired-sessions',
   /** Disables endpoints that kept failing (ENDPOINT_AUTO_DISABLE_AFTER_SECONDS). */
   CheckEndpoints: 'check-endpoints',
-  /** Deletes delivered deliveries past DELIVERY_RETENTION_DAYS, and the events left without deliveries. */
+  /** Drops the months of deliveries past DELIVERY_RETENTION_DAYS (whole partitions), and the events left without deliveries. */
   PruneDeliveries: 'prune-deliveries',
+  /** Creates the month partitions of deliveries and delivery_attempts ahead (this month and the next two). */
+  CreateDeliveryPartitions: 'create-delivery-partitions',
   /** Activates published signing keys and unpublishes retired ones (key rotation). */
   AdvanceKeyRotation: 'advance-key-rotation',
 } as const;

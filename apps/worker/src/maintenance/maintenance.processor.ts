@@ -30,8 +30,9 @@ export class MaintenanceProcessor extends WorkerHost {
       changed: await this.keys.promote(this.config.keys.publishDelaySeconds, this.config.keys.retiredGraceSeconds),
     }),
     [MaintenanceJob.PruneDeliveries]: async () => ({
-      pruned: await this.retention.pruneDelivered(this.config.delivery.retentionDays),
+      pruned: await this.retention.prune(this.config.delivery.retentionDays),
     }),
+    [MaintenanceJob.CreateDeliveryPartitions]: async () => ({ created: await this.retention.createAhead() }),
   };
 
   constructor(

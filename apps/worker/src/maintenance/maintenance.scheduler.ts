@@ -55,6 +55,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap, OnApplicati
       [MaintenanceJob.SweepExpiredSessions]: this.config.logout.expirySweepSeconds * 1000,
       [MaintenanceJob.CheckEndpoints]: this.config.delivery.sweepIntervalSeconds * 1000,
       [MaintenanceJob.PruneDeliveries]: this.config.worker.purgeIntervalSeconds * 1000,
+      [MaintenanceJob.CreateDeliveryPartitions]: this.config.worker.purgeIntervalSeconds * 1000,
       [MaintenanceJob.AdvanceKeyRotation]: Math.min(60, this.config.keys.publishDelaySeconds) * 1000,
     };
     for (const [name, ms] of Object.entries(every)) {

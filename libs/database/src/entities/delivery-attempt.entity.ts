@@ -4,7 +4,12 @@ import { DeliveryEntity } from './delivery.entity';
 export type AttemptTrigger = 'scheduled' | 'manual';
 export type AttemptOutcome = 'delivered' | 'retry' | 'rejected' | 'dead';
 
-/** One HTTP attempt of a delivery, kept for operators: what was sent when, and what came back. */
+/**
+ * One HTTP attempt of a delivery, kept for operators: what was sent when, and what came back.
+ * Partitioned like deliveries, on `delivery_id` with the same monthly bounds
+ * (`delivery_attempts_pYYYYMM`): an attempt lives in the month of its delivery and goes with it.
+ * Keys of a partitioned table hold the partition key, hence the primary key (id, delivery_id).
+ */
 @Entity({ name: 'delivery_attempts' })
 @Index('delivery_attempts_delivery_number_key', ['deliveryId', 'number'], { unique: true })
 @Index('delivery_attempts_started_at_idx', ['startedAt'])
@@ -12,7 +17,7 @@ export class DeliveryAttemptEntity {
   @PrimaryColumn({ name: 'id', type: 'uuid' })
   id: string;
 
-  @Column({ name: 'delivery_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'delivery_id', type: 'uuid' })
   deliveryId: string;
 
   @ManyToOne(() => DeliveryEntity, { onDelete: 'CASCADE' })

@@ -8,9 +8,14 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /**
  * One logout event told to one client (for one session, when the client needs a `sid` per session).
  * The source of truth for delivery state: the admin API reads this, never Redis.
+ *
+ * Partitioned by month on `id` (a UUIDv7, so its order is its creation time): the partitions,
+ * `deliveries_pYYYYMM`, are made by the SQL function create_delivery_partitions (migration
+ * PartitionedDeliveryHistory), which the worker calls ahead of time. A unique index on the parent
+ * must hold the partition key, so (event_id, client_id, sid) is unique per partition (each
+ * partition's `…_event_client_sid_key`): an event's deliveries are all written by one INSERT.
  */
 @Entity({ name: 'deliveries' })
-@Index('deliveries_event_client_sid_key', ['eventId', 'clientId', 'sid'], { unique: true })
 @Index('deliveries_client_created_idx', ['clientId', 'createdAt'])
 @Index('deliveries_open_due_idx', ['nextAttemptAt'], { where: "status IN ('pending', 'delivering', 'retrying')" })
 export class DeliveryEntity {

@@ -6,6 +6,7 @@ import { RetryBatches1795680735643 } from './1795680735643-retry-batches';
 import { WebhookSecretRotation1795681120215 } from './1795681120215-webhook-secret-rotation';
 import { LogoutTokenSubject1795682200001 } from './1795682200001-logout-token-subject';
 import { TokensHashedAtRest1796128262400 } from './1796128262400-tokens-hashed-at-rest';
+import { PartitionedDeliveryHistory1796141498254 } from './1796141498254-partitioned-delivery-history';
 
 export const MIGRATIONS = [
   InitialSchema1795671533262,
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   WebhookSecretRotation1795681120215,
   LogoutTokenSubject1795682200001,
   TokensHashedAtRest1796128262400,
+  PartitionedDeliveryHistory1796141498254,
 ];
