@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DeliveryQueue, DeliveryWaiter } from '@slo/delivery';
 import { DeliveryEntity, DeliveryStatus, LogoutEventEntity } from '@slo/database';
@@ -58,8 +58,16 @@ const INSERT_DELIVERIES_SQL = `
  * after commit one fan-out job for the event goes to the queue. Should that enqueue fail, the
  * worker's outbox relay picks the event up: PostgreSQL is the source of truth, Redis the transport.
  */
+/** PostgreSQL's refusal of a row no partition covers (check_violation "no partition of relation … found for row"). */
+function isMissingPartition(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23514' && /no partition of relation/.test(e.message ?? '');
+}
+
 @Injectable()
 export class LogoutService {
+  private readonly logger = new Logger(LogoutService.name);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly queue: DeliveryQueue,
@@ -68,7 +76,16 @@ export class LogoutService {
 
   async record(req: LogoutRequest): Promise<RecordedLogout> {
     if (!req.sub && !req.sid) throw AppError.validation('sub', 'a logout needs sub, sid or both');
-    const recorded = await this.db.transaction((tx) => this.recordIn(tx, req));
+    const recorded = await this.db
+      .transaction((tx) => this.recordIn(tx, req))
+      .catch(async (err: unknown) => {
+        if (!isMissingPartition(err)) throw err;
+        // The worker makes the coming months ahead; if it has been down that long, make this one
+        // now rather than refuse the logout.
+        this.logger.warn('no delivery partition for this month: creating it (is the worker running its maintenance jobs?)');
+        await this.db.query('SELECT create_delivery_partitions(now(), 1)');
+        return this.db.transaction((tx) => this.recordIn(tx, req));
+      });
     if (!recorded.replayed && recorded.deliveries.some((d) => d.status === 'pending')) {
       await this.queue.fanout([recorded.event.id]);
     }
