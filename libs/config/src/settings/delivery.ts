@@ -95,7 +95,7 @@ export const DELIVERY_SETTINGS = [
     env: 'DELIVERY_RETENTION_DAYS',
     path: 'delivery.retentionDays',
     description:
-      'delivered deliveries (with their attempts) older than this are deleted by the worker (every PURGE_INTERVAL_SECONDS)',
+      'months of deliveries (with their attempts) created wholly more than this many days ago, none of them open, are dropped by the worker (every PURGE_INTERVAL_SECONDS)',
     default: '30',
     parse: int(1, 3650),
   },
