@@ -155,6 +155,23 @@ describe('sharded delivery queues (DELIVERY_SHARDS=3 on one Redis)', () => {
     expectDeliveredOnce(byShard[0].map((e) => e.sub));
   });
 
+  it("puts a wiped shard's jobs back on that shard (the outbox relay covers every shard)", async () => {
+    for (const shard of [1, 2]) await deleteRedisKeys(TEST_REDIS_URL, prefixOf(shard));
+    // The event streams went with the keys: a job id seen on one now was added again after the wipe.
+    await waitFor(
+      async () => {
+        for (const e of waiting) {
+          const shard = shardOf(e.eventId, SHARDS);
+          if (!(await jobIdsOn(shard)).has(fanoutJobId(e.eventId))) return false;
+          if ((await shards.queues[shard].getJobState(fanoutJobId(e.eventId))) !== 'waiting') return false;
+        }
+        return true;
+      },
+      { what: "the relay to re-enqueue the wiped shards' fan-out jobs" },
+    );
+    for (const e of waiting) expect(await shards.queues[0].getJobState(fanoutJobId(e.eventId))).toBe('unknown');
+  });
+
   it('delivers the other shards once a worker for them starts', async () => {
     await stack.start('worker', { DELIVERY_SHARDS_CONSUMED: '1,2' });
     await waitForDelivery(
