@@ -107,8 +107,8 @@ describe('operator look-up of logout events and deliveries, metrics and the queu
     const apiMetrics = await anonymous.get<string>('/metrics', { expect: 200 });
     expect(apiMetrics).toMatch(/^slo_deliveries\{status="delivered"\} [1-9]\d*$/m);
     expect(apiMetrics).toMatch(/^slo_logout_events\{trigger="external"\} [1-9]\d*$/m);
-    expect(apiMetrics).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting"\} \d+$/m);
-    expect(apiMetrics).toMatch(/^slo_queue_oldest_waiting_seconds\{queue="delivery"\} [\d.]+$/m);
+    expect(apiMetrics).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting",shard="0"\} \d+$/m);
+    expect(apiMetrics).toMatch(/^slo_queue_oldest_waiting_seconds\{queue="delivery",shard="0"\} [\d.]+$/m);
     expect(apiMetrics).toMatch(/^slo_endpoint_breaker_open\{client_id="forum"\} [01]$/m);
     const workerMetrics = await apiClient(stack.workerUrl).get<string>('/metrics', { expect: 200 });
     expect(workerMetrics).toMatch(/^slo_delivery_attempts_total\{outcome="delivered"\} [1-9]\d*$/m);

@@ -106,7 +106,7 @@ describe('smaller hardening', () => {
     it('serves the metrics with the token', async () => {
       const body = await stack.client(METRICS_TOKEN).get<string>('/metrics', { expect: 200 });
       expect(body).toMatch(/^slo_process_cpu_seconds_total /m);
-      expect(body).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting"\} \d+$/m);
+      expect(body).toMatch(/^slo_queue_jobs\{queue="delivery",state="waiting",shard="0"\} \d+$/m);
     });
   });
 

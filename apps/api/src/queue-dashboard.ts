@@ -5,7 +5,7 @@ import { INestApplication } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bullmq';
 import { ClientsService, verifyClientSecret } from '@slo/clients';
 import { strictDecode } from '@slo/observability';
-import { QueueName } from '@slo/queue';
+import { DeliveryShards, QueueName } from '@slo/queue';
 import { RateLimits, sendTooManyRequests } from '@slo/ratelimit';
 import type { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
@@ -15,14 +15,21 @@ const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /**
  * The BullMQ dashboard (bull-board) for operators, behind HTTP Basic authentication with the
  * credentials of an active client that holds the `admin` server scope (browser-friendly; the
- * same credentials obtain admin server tokens).
+ * same credentials obtain admin server tokens). Lists every shard of the delivery queue: `delivery`
+ * with one shard, `s<i>-delivery` (shard i) with more.
  */
 export function mountQueueDashboard(app: INestApplication): void {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
-  const queues = [QueueName.Delivery, QueueName.RetryBatch].map(
-    (name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name), { strict: false })),
-  );
+  const shards = app.get(DeliveryShards, { strict: false });
+  const queues = [
+    ...shards.queues.map((queue, i) =>
+      shards.count === 1
+        ? new BullMQAdapter(queue)
+        : new BullMQAdapter(queue, { prefix: `s${i}-`, displayName: `delivery (shard ${i} of ${shards.count})` }),
+    ),
+    new BullMQAdapter(app.get<Queue>(getQueueToken(QueueName.RetryBatch), { strict: false })),
+  ];
   createBullBoard({ queues, serverAdapter });
   const clients = app.get(ClientsService, { strict: false });
   const limits = app.get(RateLimits, { strict: false });

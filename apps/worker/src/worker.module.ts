@@ -16,7 +16,7 @@ import { MaintenanceScheduler } from './maintenance/maintenance.scheduler';
     AppShellModule.forRoot('worker', { metrics: true }),
     DatabaseModule.forRoot(),
     RedisModule,
-    QueueModule.forRoot([QueueName.Maintenance, QueueName.Delivery, QueueName.RetryBatch]),
+    QueueModule.forRoot([QueueName.Maintenance, QueueName.RetryBatch]),
     LogoutModule,
     DeliveryModule,
     KeysModule,

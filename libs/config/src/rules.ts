@@ -21,4 +21,11 @@ export const CROSS_CHECKS: readonly Rule[] = [
     v.TOKEN_HASH_KEY !== undefined && v.COOKIE_KEYS?.includes(v.TOKEN_HASH_KEY)
       ? 'TOKEN_HASH_KEY: must not reuse a key of COOKIE_KEYS'
       : undefined,
+  (v) => {
+    const shards = v.DELIVERY_SHARDS;
+    const beyond = shards === undefined ? undefined : v.DELIVERY_SHARDS_CONSUMED?.find((n) => n >= shards);
+    return beyond === undefined
+      ? undefined
+      : `DELIVERY_SHARDS_CONSUMED: shard ${beyond} does not exist (DELIVERY_SHARDS is ${shards})`;
+  },
 ];

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { METRICS_REGISTRY } from '@slo/observability';
-import { QueueName, REDIS } from '@slo/queue';
+import { DeliveryShards, QueueName, REDIS } from '@slo/queue';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -12,8 +12,8 @@ import { DataSource } from 'typeorm';
 /**
  * Pipeline metrics. Attempt counts and durations are observed by the process that sends; the
  * rest is read at scrape time from PostgreSQL (events by trigger, deliveries by status), BullMQ
- * (queue depth, oldest waiting job) and Redis (breakers), so every api or worker instance reports
- * the same totals.
+ * (queue depth, oldest waiting job; the delivery queue per shard) and Redis (breakers), so every
+ * api or worker instance reports the same totals.
  */
 @Injectable()
 export class DeliveryMetrics {
@@ -23,7 +23,7 @@ export class DeliveryMetrics {
   constructor(
     @Inject(METRICS_REGISTRY) registry: Registry,
     @InjectDataSource() db: DataSource,
-    @InjectQueue(QueueName.Delivery) delivery: Queue,
+    shards: DeliveryShards,
     @InjectQueue(QueueName.RetryBatch) retryBatch: Queue,
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -67,30 +67,35 @@ export class DeliveryMetrics {
         for (const r of rows) this.set({ status: r.status }, r.n);
       },
     });
-    const queues = { [QueueName.Delivery]: delivery, [QueueName.RetryBatch]: retryBatch };
+    // The delivery queue once per shard (label `shard`, "0" with one shard); the retry batch queue is not sharded.
+    const queues: { labels: { queue: string; shard?: string }; queue: Queue }[] = [
+      ...shards.queues.map((queue, i) => ({ labels: { queue: QueueName.Delivery, shard: String(i) }, queue })),
+      { labels: { queue: QueueName.RetryBatch }, queue: retryBatch },
+    ];
     new Gauge({
       name: 'slo_queue_jobs',
-      help: 'BullMQ jobs by queue and state',
-      labelNames: ['queue', 'state'],
+      help: 'BullMQ jobs by queue, state and (delivery queue) shard',
+      labelNames: ['queue', 'state', 'shard'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const [name, queue] of Object.entries(queues)) {
+        for (const { labels, queue } of queues) {
+          const { queue: name, ...shard } = labels;
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-          for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
+          for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state, ...shard }, n);
         }
       },
     });
     new Gauge({
       name: 'slo_queue_oldest_waiting_seconds',
-      help: 'age of the oldest job waiting to run, by queue (0 when none waits)',
-      labelNames: ['queue'],
+      help: 'age of the oldest job waiting to run, by queue and (delivery queue) shard (0 when none waits)',
+      labelNames: ['queue', 'shard'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const [name, queue] of Object.entries(queues)) {
+        for (const { labels, queue } of queues) {
           const [oldest] = await queue.getJobs(['waiting'], -1, -1, true);
-          this.set({ queue: name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+          this.set(labels, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
         }
       },
     });

@@ -1,8 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   DeliveryJob,
   deliveryJobOptions,
+  DeliveryShards,
   fanoutJobOptions,
   type DeliveryJobData,
   type FanoutJobData,
@@ -15,6 +15,8 @@ import type { RunResult } from './run-result';
 
 export interface RetryItem {
   deliveryId: string;
+  /** The delivery's event: its job goes to the event's shard. */
+  eventId: string;
   clientId: string;
   /** Attempts made so far: the job is for the next one. */
   attempts: number;
@@ -23,6 +25,8 @@ export interface RetryItem {
   /** A send held back (breaker, busy endpoint) rather than a failed attempt: its job id must differ from the running one's. */
   held?: boolean;
 }
+
+type BulkJob = Parameters<Queue['addBulk']>[0][number];
 
 /** How long an operator's retry waits for the worker's answer. */
 const MANUAL_WAIT_MS = 70_000;
@@ -48,7 +52,8 @@ function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * The one producer of delivery work: fan-out jobs for new events (after their commit), delayed
  * jobs for deliveries that need another attempt, and manual attempts run by a worker. Every path
  * (LogoutService, the outbox relay, recover, an operator's retry, the worker's own retries) goes
- * through here; bulk retry batches have a queue of their own (RetryBatchService). An enqueue that fails is logged, not thrown: PostgreSQL holds the work and
+ * through here; bulk retry batches have a queue of their own (RetryBatchService). Every job goes
+ * to the shard of its event (DeliveryShards). An enqueue that fails is logged, not thrown: PostgreSQL holds the work and
  * the outbox relay enqueues it again. While Redis is known to be down (the process's outage
  * tracker) an enqueue is skipped at once, and one that gets no answer gives up after
  * ENQUEUE_TIMEOUT_MS; the outage is logged once by the tracker, not once per enqueue.
@@ -56,15 +61,16 @@ function redisWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 @Injectable()
 export class DeliveryQueue implements OnModuleDestroy {
   private readonly logger = new Logger(DeliveryQueue.name);
-  private events: QueueEvents | null = null;
+  /** Each shard's listener for finished manual attempts, opened on the shard's first one. */
+  private readonly events = new Map<number, QueueEvents>();
 
-  constructor(@InjectQueue(QueueName.Delivery) private readonly queue: Queue) {
+  constructor(private readonly shards: DeliveryShards) {
     // Each operator's retry that waits for its result listens for the queue closing meanwhile.
-    queue.setMaxListeners(Math.max(queue.getMaxListeners(), 256));
+    for (const queue of shards.queues) queue.setMaxListeners(Math.max(queue.getMaxListeners(), 256));
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.events?.close();
+    await Promise.all([...this.events.values()].map((e) => e.close()));
   }
 
   /** One fan-out job per event; a second enqueue of the same event collapses into the first. */
@@ -72,9 +78,8 @@ export class DeliveryQueue implements OnModuleDestroy {
     if (!eventIds.length) return;
     await this.add(
       eventIds.map((eventId) => ({
-        name: DeliveryJob.Fanout,
-        data: { eventId } satisfies FanoutJobData,
-        opts: fanoutJobOptions(eventId),
+        eventId,
+        job: { name: DeliveryJob.Fanout, data: { eventId } satisfies FanoutJobData, opts: fanoutJobOptions(eventId) },
       })),
     );
   }
@@ -87,10 +92,13 @@ export class DeliveryQueue implements OnModuleDestroy {
       items.map((r) => {
         const opts = deliveryJobOptions(r.deliveryId, r.attempts, r.at - now);
         return {
-          name: DeliveryJob.Deliver,
-          data: { deliveryId: r.deliveryId, clientId: r.clientId, attempts: r.attempts } satisfies DeliveryJobData,
-          // A held-back send is re-queued from inside the job that holds the attempt's id.
-          opts: r.held ? { ...opts, jobId: `${opts.jobId}-h${now.toString(36)}` } : opts,
+          eventId: r.eventId,
+          job: {
+            name: DeliveryJob.Deliver,
+            data: { deliveryId: r.deliveryId, clientId: r.clientId, attempts: r.attempts } satisfies DeliveryJobData,
+            // A held-back send is re-queued from inside the job that holds the attempt's id.
+            opts: r.held ? { ...opts, jobId: `${opts.jobId}-h${now.toString(36)}` } : opts,
+          },
         };
       }),
     );
@@ -100,18 +108,19 @@ export class DeliveryQueue implements OnModuleDestroy {
    * One manual attempt, run by a worker through the same endpoint limit and breaker as scheduled
    * sends; resolves with its result (or rejects when no worker answered in time).
    */
-  async manual(deliveryId: string, force: boolean): Promise<RunResult> {
+  async manual(delivery: { id: string; eventId: string }, force: boolean): Promise<RunResult> {
     if (outages.isDown('redis')) throw new DependencyUnavailableError('redis', 'Redis is unreachable');
-    if (!this.events) {
-      this.events = new QueueEvents(QueueName.Delivery, {
-        connection: this.queue.opts.connection,
-        prefix: this.queue.opts.prefix,
-      });
-      this.events.on('error', () => undefined); // connection errors: see the outage tracker
+    const shard = this.shards.shardOf(delivery.eventId);
+    let events = this.events.get(shard);
+    if (!events) {
+      events = new QueueEvents(QueueName.Delivery, this.shards.options(shard));
+      events.on('error', () => undefined); // connection errors: see the outage tracker
+      this.events.set(shard, events);
     }
-    await redisWithin(this.events.waitUntilReady(), ENQUEUE_TIMEOUT_MS, 'manual attempt');
+    await redisWithin(events.waitUntilReady(), ENQUEUE_TIMEOUT_MS, 'manual attempt');
+    const deliveryId = delivery.id;
     const job = await redisWithin(
-      this.queue.add(DeliveryJob.Manual, { deliveryId, force } satisfies ManualJobData, {
+      this.shards.queues[shard].add(DeliveryJob.Manual, { deliveryId, force } satisfies ManualJobData, {
         priority: 1,
         removeOnComplete: { age: 300 },
         removeOnFail: { age: 3600 },
@@ -119,14 +128,26 @@ export class DeliveryQueue implements OnModuleDestroy {
       ENQUEUE_TIMEOUT_MS,
       'manual attempt',
     );
-    return (await job.waitUntilFinished(this.events, MANUAL_WAIT_MS)) as RunResult;
+    return (await job.waitUntilFinished(events, MANUAL_WAIT_MS)) as RunResult;
   }
 
-  private async add(jobs: Parameters<Queue['addBulk']>[0]): Promise<void> {
+  /** Each job to the shard of its event: one bulk add per shard, side by side. */
+  private async add(jobs: { eventId: string; job: BulkJob }[]): Promise<void> {
     // The relay enqueues the work from PostgreSQL once Redis is back.
     if (outages.isDown('redis')) return;
+    const byShard = new Map<number, BulkJob[]>();
+    for (const { eventId, job } of jobs) {
+      const shard = this.shards.shardOf(eventId);
+      const bulk = byShard.get(shard);
+      if (bulk) bulk.push(job);
+      else byShard.set(shard, [job]);
+    }
     try {
-      await redisWithin(this.queue.addBulk(jobs), ENQUEUE_TIMEOUT_MS, 'enqueue');
+      await redisWithin(
+        Promise.all([...byShard].map(([shard, bulk]) => this.shards.queues[shard].addBulk(bulk))),
+        ENQUEUE_TIMEOUT_MS,
+        'enqueue',
+      );
     } catch (err) {
       unlessOutage(err, () =>
         this.logger.warn({ err, count: jobs.length }, 'enqueue failed; the outbox relay will enqueue from PostgreSQL'),

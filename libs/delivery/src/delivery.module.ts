@@ -11,15 +11,17 @@ import { EndpointStateService } from './endpoint-state.service';
 import { OutboxRelay } from './outbox-relay.service';
 import { RetryBatchService } from './retry-batch.service';
 
+const SHARDS = QueueModule.deliveryShards();
+
 /**
- * What producers need (LogoutService in identity, api and the worker): the delivery producer and
- * the notification-driven wait for deliveries. The importing app provides the database, config
- * and `QueueModule.forRoot`.
+ * What producers need (LogoutService in identity, api and the worker): the delivery producer (and
+ * the delivery queue's shards) and the notification-driven wait for deliveries. The importing app
+ * provides the database, config and `QueueModule.forRoot`.
  */
 @Module({
-  imports: [QueueModule.register(QueueName.Delivery)],
+  imports: [SHARDS],
   providers: [DeliveryQueue, DeliveryWaiter],
-  exports: [DeliveryQueue, DeliveryWaiter],
+  exports: [SHARDS, DeliveryQueue, DeliveryWaiter],
 })
 export class DeliveryQueueModule {}
 
@@ -39,7 +41,7 @@ const DELIVERY_PROVIDERS = [
  * The importing app also provides Redis (`RedisModule`).
  */
 @Module({
-  imports: [KeysModule, DeliveryQueueModule, QueueModule.register(QueueName.RetryBatch, QueueName.Delivery)],
+  imports: [KeysModule, DeliveryQueueModule, QueueModule.register(QueueName.RetryBatch)],
   providers: DELIVERY_PROVIDERS,
   exports: [DeliveryQueueModule, ...DELIVERY_PROVIDERS],
 })

@@ -178,7 +178,7 @@ export class DeliveryService implements OnModuleDestroy {
       // Held back, not attempted: no attempt is used up. Spread the wake-ups a little.
       const at = admission.retryAt + Math.floor(Math.random() * 250);
       await this.recorder.release({ deliveryId: d.id, nextAt: new Date(at) });
-      this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: d.attempts, at, held: true });
+      this.scheduleRetry({ deliveryId: d.id, eventId: d.eventId, clientId: d.clientId, attempts: d.attempts, at, held: true });
       return { kind: 'later', at, reason: admission.reason };
     }
     let result: SendResult;
@@ -200,7 +200,14 @@ export class DeliveryService implements OnModuleDestroy {
       admission.release();
       // Nothing was sent (no key, a bug): give the claim back for a later try.
       await this.recorder.release({ deliveryId: d.id, nextAt: new Date(Date.now() + 5000) });
-      this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: d.attempts, at: Date.now() + 5000, held: true });
+      this.scheduleRetry({
+        deliveryId: d.id,
+        eventId: d.eventId,
+        clientId: d.clientId,
+        attempts: d.attempts,
+        at: Date.now() + 5000,
+        held: true,
+      });
       throw err;
     }
     admission.release();
@@ -247,7 +254,7 @@ export class DeliveryService implements OnModuleDestroy {
       this.logger.warn({ deliveryId: d.id, clientId: d.clientId, attempts: number, error: errorClass }, 'delivery is dead');
     }
     if (next.nextAt === null) return { kind: 'finished', status: next.status };
-    this.scheduleRetry({ deliveryId: d.id, clientId: d.clientId, attempts: number, at: next.nextAt });
+    this.scheduleRetry({ deliveryId: d.id, eventId: d.eventId, clientId: d.clientId, attempts: number, at: next.nextAt });
     return { kind: 'later', at: next.nextAt, reason: 'retry' };
   }
 

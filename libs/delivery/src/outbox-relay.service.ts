@@ -1,12 +1,10 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { AppError } from '@slo/errors';
-import { deliveryJobId, fanoutJobId, QueueName } from '@slo/queue';
-import { Queue } from 'bullmq';
+import { deliveryJobId, DeliveryShards, fanoutJobId } from '@slo/queue';
 import { DataSource } from 'typeorm';
-import { DeliveryQueue } from './delivery-queue';
+import { DeliveryQueue, type RetryItem } from './delivery-queue';
 
 const BATCH = 500;
 const LIVE = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'];
@@ -30,7 +28,8 @@ interface OpenRow {
  * Redis restart without persistence, a FLUSHALL — and enqueues them again: deliveries never
  * attempted through their event's fan-out job (one per event), the others through a delivery job
  * for their next attempt. Job ids are derived from the event and the attempt, so work that is in
- * the queue after all is not duplicated. Also reopens deliveries for an operator's recover.
+ * the queue after all is not duplicated. Every delivery is looked for, and enqueued, on the shard
+ * of its event, as every other producer does. Also reopens deliveries for an operator's recover.
  */
 @Injectable()
 export class OutboxRelay {
@@ -38,7 +37,7 @@ export class OutboxRelay {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectQueue(QueueName.Delivery) private readonly jobs: Queue,
+    private readonly shards: DeliveryShards,
     private readonly queue: DeliveryQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -86,12 +85,12 @@ export class OutboxRelay {
       const [updated] = (await tx.query(
         `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), lease_until = NULL, updated_at = now()
           WHERE client_id = $1 AND created_at >= $2 AND created_at < $3 AND status IN ('rejected', 'dead', 'skipped')
-          RETURNING id, client_id, attempts`,
+          RETURNING id, event_id, client_id, attempts`,
         [clientId, since, until],
-      )) as [{ id: string; client_id: string; attempts: number }[], number];
+      )) as [{ id: string; event_id: string; client_id: string; attempts: number }[], number];
       return updated;
     });
-    await this.queue.retry(rows.map((r) => ({ deliveryId: r.id, clientId: r.client_id, attempts: r.attempts, at: Date.now() })));
+    await this.queue.retry(rows.map((r) => retryItem(r)));
     if (rows.length) this.logger.log({ clientId, count: rows.length }, 'reopened deliveries for recovery');
     return rows.length;
   }
@@ -108,27 +107,29 @@ export class OutboxRelay {
     const plans = await Promise.all(
       rows.map(async (r): Promise<'live' | 'event' | 'own'> => {
         const own = deliveryJobId(r.id, r.attempts);
+        const jobs = this.shards.of(r.event_id);
         const [event, delivery] = await Promise.all([
-          viaEvent(r) ? this.jobs.getJobState(fanoutJobId(r.event_id)) : 'unknown',
-          this.jobs.getJobState(own),
+          viaEvent(r) ? jobs.getJobState(fanoutJobId(r.event_id)) : 'unknown',
+          jobs.getJobState(own),
         ]);
         if (LIVE.includes(delivery) || QUEUED.includes(event)) return 'live';
         // A finished or failed job of the same id would make the new enqueue a no-op; so would a job
         // key left in no list (seen after a wipe of Redis raced with a job move): remove those first.
-        if (['failed', 'completed', 'unknown'].includes(delivery)) await this.jobs.remove(own).catch(() => undefined);
+        if (['failed', 'completed', 'unknown'].includes(delivery)) await jobs.remove(own).catch(() => undefined);
         if (viaEvent(r) && ['failed', 'completed', 'unknown'].includes(event)) {
-          await this.jobs.remove(fanoutJobId(r.event_id)).catch(() => undefined);
+          await jobs.remove(fanoutJobId(r.event_id)).catch(() => undefined);
         }
         return viaEvent(r) && event !== 'active' ? 'event' : 'own';
       }),
     );
     const missing = rows.filter((_, i) => plans[i] !== 'live');
     await this.queue.fanout([...new Set(rows.filter((_, i) => plans[i] === 'event').map((r) => r.event_id))]);
-    await this.queue.retry(
-      rows
-        .filter((_, i) => plans[i] === 'own')
-        .map((r) => ({ deliveryId: r.id, clientId: r.client_id, attempts: r.attempts, at: Date.now() })),
-    );
+    await this.queue.retry(rows.filter((_, i) => plans[i] === 'own').map((r) => retryItem(r)));
     return missing.length;
   }
+}
+
+/** A delivery job for the next attempt of a delivery, now. */
+function retryItem(r: { id: string; event_id: string; client_id: string; attempts: number }): RetryItem {
+  return { deliveryId: r.id, eventId: r.event_id, clientId: r.client_id, attempts: r.attempts, at: Date.now() };
 }

@@ -3,3 +3,4 @@ export * from './queue.module';
 export * from './redis-options';
 export * from './redis.module';
 export * from './redis-health.indicator';
+export * from './shards';

@@ -3,7 +3,8 @@ export const QueueName = {
   /**
    * Sending (DeliveryJob): a fan-out job per logout event (job id from the event id) claims and
    * sends all of the event's open deliveries; a delivery that needs another attempt gets a delayed
-   * job of its own; an operator's retry is a manual job.
+   * job of its own; an operator's retry is a manual job. Spread over DELIVERY_SHARDS queues of this
+   * name, each under a key prefix of its own (DeliveryShards, shards.ts); an event's jobs all go to its shard.
    */
   Delivery: 'delivery',
   /** One job per bulk retry batch (job id = batch id), in a queue of its own beside the delivery queue. */

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '@slo/config';
 import type { Queue } from 'bullmq';
 import { QueueName } from './queue-names';
 import { redisOptionsFromUrl } from './redis-options';
+import { DeliveryShards } from './shards';
 
 /**
  * Each queue's connection errors (one per reconnect attempt while Redis is down) are handled here,
@@ -23,13 +24,19 @@ function connectionErrorsHandled(queues: QueueName[]): Provider {
 
 /**
  * BullMQ connection (from config, with the configured key prefix) and the queues the app uses.
- * Libraries that only produce jobs register their queue with `QueueModule.register`.
+ * Libraries that only produce jobs register their queue with `QueueModule.register`; the delivery
+ * queue's shards come from `QueueModule.deliveryShards`.
  */
 @Module({})
 export class QueueModule {
   static register(...queues: QueueName[]): DynamicModule {
     const registered = BullModule.registerQueue(...queues.map((name) => ({ name })));
     return { module: QueueModule, imports: [registered], providers: [connectionErrorsHandled(queues)], exports: [registered] };
+  }
+
+  /** The delivery queue, one BullMQ queue per shard (DELIVERY_SHARDS), on the connection of `forRoot`. */
+  static deliveryShards(): DynamicModule {
+    return { module: QueueModule, providers: [DeliveryShards], exports: [DeliveryShards] };
   }
 
   static forRoot(queues: QueueName[]): DynamicModule {

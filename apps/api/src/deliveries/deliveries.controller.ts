@@ -63,9 +63,9 @@ export class DeliveriesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'One manual attempt now, with a fresh token (delivered ones only with force=true)' })
   async retry(@CurrentPrincipal() me: Principal, @Param('id') id: string, @Query() q: RetryQueryDto) {
-    await this.queries.getDelivery(viewerOf(me), id);
-    // A worker makes the attempt, through the endpoint's limit and breaker like every send.
-    const result = await this.queue.manual(id, q.force ?? false);
+    const delivery = await this.queries.getDelivery(viewerOf(me), id);
+    // A worker makes the attempt (on its event's shard), through the endpoint's limit and breaker like every send.
+    const result = await this.queue.manual({ id, eventId: delivery.event_id }, q.force ?? false);
     if (result.kind === 'refused') {
       const now = await this.queries.getDelivery(viewerOf(me), id);
       const why =

@@ -1,25 +1,61 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@slo/config';
 import { DeliveryService, type RunResult } from '@slo/delivery';
 import { unlessOutage } from '@slo/errors';
-import { DeliveryJob, DeliveryJobData, FanoutJobData, ManualJobData, QueueName } from '@slo/queue';
-import { Job } from 'bullmq';
+import {
+  consumedShards,
+  DeliveryJob,
+  DeliveryJobData,
+  DeliveryShards,
+  FanoutJobData,
+  ManualJobData,
+  QueueName,
+} from '@slo/queue';
+import { Job, Worker } from 'bullmq';
 
-/** Delivery-queue jobs (fan-out, deliver, manual) a worker runs at once; a fan-out ends once its deliveries are handed to the sends. */
+/**
+ * Delivery-queue jobs (fan-out, deliver, manual) a worker runs at once from each shard it consumes;
+ * a fan-out ends once its deliveries are handed to the sends (whose number DELIVERY_CONCURRENCY caps).
+ */
 const DELIVERY_JOB_CONCURRENCY = 16;
+// Fan-out jobs are short: a dead worker's jobs are noticed within seconds (locks are renewed while a job runs).
+const LOCK_DURATION_MS = 10_000;
+const STALLED_INTERVAL_MS = 5_000;
 
 /**
  * The delivery queue: a fan-out job per logout event (claim every open delivery of the event and
  * start their sends), a delivery job per further attempt, and operators' manual attempts, whose
  * result the api waits for. Sends, their limits and their records live in DeliveryService.
+ * One BullMQ worker per shard this process consumes (DELIVERY_SHARDS_CONSUMED, or every shard),
+ * all running the same handler; started with the module, closed at application shutdown.
  */
-// Fan-out jobs are short: a dead worker's jobs are noticed within seconds (locks are renewed while a job runs).
-@Processor(QueueName.Delivery, { concurrency: DELIVERY_JOB_CONCURRENCY, lockDuration: 10_000, stalledInterval: 5_000 })
-export class DeliveryProcessor extends WorkerHost {
+@Injectable()
+export class DeliveryProcessor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
+  private workers: Worker[] = [];
 
-  constructor(private readonly deliveries: DeliveryService) {
-    super();
+  constructor(
+    private readonly deliveries: DeliveryService,
+    private readonly shards: DeliveryShards,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.workers = consumedShards(this.config).map((shard) => {
+      const worker = new Worker(QueueName.Delivery, (job) => this.process(job), {
+        ...this.shards.options(shard),
+        concurrency: DELIVERY_JOB_CONCURRENCY,
+        lockDuration: LOCK_DURATION_MS,
+        stalledInterval: STALLED_INTERVAL_MS,
+      });
+      worker.on('failed', (job, err) => this.onFailed(job, err));
+      worker.on('error', (err) => reportWorkerError(this.logger, err));
+      return worker;
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 
   async process(job: Job): Promise<unknown> {
@@ -41,17 +77,11 @@ export class DeliveryProcessor extends WorkerHost {
   }
 
   /** A run that crashed (database down, a bug): BullMQ retries it; the relay takes over if it gives up. */
-  @OnWorkerEvent('failed')
-  onFailed(job: Job | undefined, err: Error): void {
+  private onFailed(job: Job | undefined, err: Error): void {
     // A store that is down fails every job: the tracker logs the outage once.
     unlessOutage(err, () =>
       this.logger.error({ err, job: job?.name, data: job?.data, attemptsMade: job?.attemptsMade }, 'delivery job failed'),
     );
-  }
-
-  @OnWorkerEvent('error')
-  onError(err: Error): void {
-    reportWorkerError(this.logger, err);
   }
 }
 

@@ -1,8 +1,19 @@
-import { int } from '../parsers';
+import { int, list, type Parsed } from '../parsers';
 import { DELIVERY_MAX_ATTEMPTS_RANGE, DELIVERY_TIMEOUT_RANGE_MS } from '../limits';
 import type { Setting } from '../setting';
 
-/** Back-channel delivery: timeouts, retries, concurrency, breaker, the sweep, endpoint health, retention. */
+/** Most delivery queue shards (DELIVERY_SHARDS). */
+const MAX_DELIVERY_SHARDS = 64;
+
+/** A non-empty list of distinct shard numbers (each below DELIVERY_SHARDS: a cross-check in rules.ts). */
+function shardList(raw: string): Parsed<number[]> {
+  const parsed = list(int(0, MAX_DELIVERY_SHARDS - 1), { min: 1 })(raw);
+  if (!parsed.ok) return parsed;
+  const twice = parsed.value.find((n, i) => parsed.value.indexOf(n) !== i);
+  return twice === undefined ? parsed : { ok: false, error: `names shard ${twice} twice` };
+}
+
+/** Back-channel delivery: timeouts, retries, concurrency, breaker, the sweep, endpoint health, retention, queue shards. */
 export const DELIVERY_SETTINGS = [
   {
     env: 'DELIVERY_TIMEOUT_MS',
@@ -98,5 +109,21 @@ export const DELIVERY_SETTINGS = [
       'months of deliveries (with their attempts) created wholly more than this many days ago, none of them open, are dropped by the worker (every PURGE_INTERVAL_SECONDS)',
     default: '30',
     parse: int(1, 3650),
+  },
+  {
+    env: 'DELIVERY_SHARDS',
+    path: 'delivery.shards',
+    description:
+      'delivery queues the work is spread over (an event goes to the shard its id hashes to, its retries follow it); every api, identity and worker process must use the same number; 1 is the single queue of earlier versions',
+    default: '1',
+    parse: int(1, MAX_DELIVERY_SHARDS),
+  },
+  {
+    env: 'DELIVERY_SHARDS_CONSUMED',
+    path: 'delivery.shardsConsumed',
+    description:
+      'the delivery shards this worker process runs jobs from, comma-separated numbers from 0 to DELIVERY_SHARDS - 1 (unset: every shard)',
+    optional: true,
+    parse: shardList,
   },
 ] as const satisfies readonly Setting[];
