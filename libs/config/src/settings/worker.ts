@@ -7,7 +7,7 @@ export const WORKER_SETTINGS = [
     env: 'PURGE_INTERVAL_SECONDS',
     path: 'worker.purgeIntervalSeconds',
     description:
-      'how often the worker deletes expired provider state (sessions, codes, tokens), drops months of deliveries past DELIVERY_RETENTION_DAYS and creates the coming months\' partitions',
+      "how often the worker deletes expired provider state (sessions, codes, tokens), drops months of deliveries past DELIVERY_RETENTION_DAYS and creates the coming months' partitions",
     default: '300',
     parse: int(5, 86400),
   },
