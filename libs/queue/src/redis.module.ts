@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import type { ConnectionOptions } from 'bullmq';
+import Redis, { Cluster } from 'ioredis';
 import { clusterClient, onCluster, redisOptionsFromUrl, sharedRedisClient, type RedisClient } from './redis-options';
 
 /** DI token of the shared ioredis client (health checks, small keys): one server or the cluster. */
@@ -24,11 +25,8 @@ class RedisCloser implements OnApplicationShutdown {
     @Inject(BULLMQ_CONNECTION) private readonly bull: ConnectionOptions,
   ) {}
   async onApplicationShutdown(): Promise<void> {
-    for (const client of [this.redis, this.bull]) {
-      if (typeof (client as RedisClient).quit !== 'function') continue;
-      const c = client as RedisClient;
-      await c.quit().catch(() => c.disconnect());
-    }
+    const clients = [this.redis, this.bull].filter((c): c is RedisClient => c instanceof Redis || c instanceof Cluster);
+    for (const c of clients) await c.quit().catch(() => c.disconnect());
   }
 }
 
