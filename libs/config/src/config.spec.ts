@@ -79,3 +79,40 @@ describe('parseConfig', () => {
     for (const s of SETTINGS) expect(s.description.length).toBeGreaterThan(10);
   });
 });
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('is unset by default: the single Redis of REDIS_URL', () => {
+    expect(parseConfig({}).redis.clusterNodes).toBeUndefined();
+  });
+
+  it('takes host:port members, names, IPv4 and bracketed IPv6, spaces around commas', () => {
+    expect(parseConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7100, redis-1.internal:7101,[::1]:7102' }).redis.clusterNodes).toEqual([
+      { host: '127.0.0.1', port: 7100 },
+      { host: 'redis-1.internal', port: 7101 },
+      { host: '::1', port: 7102 },
+    ]);
+  });
+
+  it.each([
+    ['127.0.0.1', '"127.0.0.1" is not host:port'],
+    ['127.0.0.1:7100,', '"" is not host:port'],
+    ['127.0.0.1:7100,,127.0.0.1:7101', '"" is not host:port'],
+    ['127.0.0.1:0', '"127.0.0.1:0" has a port outside 1-65535'],
+    ['127.0.0.1:65536', '"127.0.0.1:65536" has a port outside 1-65535'],
+    ['127.0.0.1:07100', '"127.0.0.1:07100" has a port outside 1-65535'],
+    ['127.0.0.1:7100,127.0.0.1:-1', '"127.0.0.1:-1" is not host:port'],
+    ['127.0.0.1:7100,127.0.0.1:7100', '"127.0.0.1:7100" is listed twice'],
+    ['a.example:7100,A.EXAMPLE:7100', '"A.EXAMPLE:7100" is listed twice'],
+    ['redis://127.0.0.1:7100', '"redis://127.0.0.1:7100" is not host:port'],
+    ['::1:7100', '"::1:7100" is not host:port'],
+    ['[nothost]:7100', '"\\[nothost\\]:7100" is not host:port'],
+    ['bad_host:7100', '"bad_host:7100" is not host:port'],
+    ['-x:7100', '"-x:7100" is not host:port'],
+    ['host:7100\nother:7101', '"host:7100\\\\nother:7101" is not host:port'],
+    ['h\u0000:7100', '"h\\\\u0000:7100" is not host:port'],
+  ])('refuses %j in one line naming the member', (value, expected) => {
+    const p = problems({ ...PROD_SECRETS, REDIS_CLUSTER_NODES: value });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(new RegExp(`^REDIS_CLUSTER_NODES: member ${expected}`));
+  });
+});

@@ -78,3 +78,37 @@ export const base64Key =
       ? ok(buf)
       : fail(`must be ${bytes} random bytes, base64-encoded (openssl rand -base64 ${bytes})`);
   };
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * A comma-separated list of `host:port` (a name or IPv4 address, or `[IPv6]:port`), ports
+ * 1–65535, none listed twice. The error names the member that is wrong.
+ */
+export const hostPortList = (raw: string): Parsed<HostPort[]> => {
+  const members = raw.split(',').map((s) => s.trim());
+  const out: HostPort[] = [];
+  const seen = new Set<string>();
+  for (const member of members) {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(member);
+    const host = m?.[1] ?? m?.[2];
+    const port = Number(m?.[3]);
+    const hostOk = m?.[1] !== undefined ? m[1].includes(':') : !!host && (IPV4.test(host) || HOST_NAME.test(host));
+    if (!m || !host || !hostOk) return fail(`member ${JSON.stringify(member)} is not host:port`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535 || !/^[1-9]\d*$/.test(m[3])) {
+      return fail(`member ${JSON.stringify(member)} has a port outside 1-65535`);
+    }
+    const id = `${host.toLowerCase()}:${port}`;
+    if (seen.has(id)) return fail(`member ${JSON.stringify(member)} is listed twice`);
+    seen.add(id);
+    out.push({ host, port });
+  }
+  return ok(out);
+};

@@ -3,9 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { METRICS_REGISTRY } from '@slo/observability';
-import { DeliveryShards, QueueName, REDIS } from '@slo/queue';
+import { DeliveryShards, keyNodes, onCluster, QueueName, REDIS, type RedisClient } from '@slo/queue';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
@@ -25,7 +24,7 @@ export class DeliveryMetrics {
     @InjectDataSource() db: DataSource,
     shards: DeliveryShards,
     @InjectQueue(QueueName.RetryBatch) retryBatch: Queue,
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.attemptDuration = new Histogram({
@@ -107,15 +106,20 @@ export class DeliveryMetrics {
       async collect() {
         this.reset();
         const prefix = `${config.redis.prefix}:endpoint:`;
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*:breaker`, 'COUNT', 500);
-          cursor = next;
-          for (const key of keys) {
-            const openUntil = Number((await redis.hget(key, 'open_until')) ?? 0);
-            this.set({ client_id: key.slice(prefix.length, -':breaker'.length) }, openUntil > 0 ? 1 : 0);
-          }
-        } while (cursor !== '0');
+        // On a cluster the client id is a hash tag (`{<client_id>}`), and each master holds some of the keys.
+        const clientOf = (key: string) =>
+          key.slice(prefix.length, -':breaker'.length).slice(...(onCluster(config) ? [1, -1] : [0]));
+        for (const node of keyNodes(redis)) {
+          let cursor = '0';
+          do {
+            const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*:breaker`, 'COUNT', 500);
+            cursor = next;
+            for (const key of keys) {
+              const openUntil = Number((await node.hget(key, 'open_until')) ?? 0);
+              this.set({ client_id: clientOf(key) }, openUntil > 0 ? 1 : 0);
+            }
+          } while (cursor !== '0');
+        }
       },
     });
   }

@@ -1,8 +1,15 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@slo/queue';
 
 export interface EndpointGuardSettings {
-  /** Redis key prefix (the BullMQ prefix), so test runs and deployments do not share state. */
+  /** Redis key prefix (QUEUE_PREFIX), so test runs and deployments do not share state. */
   prefix: string;
+  /**
+   * On a Redis Cluster: each endpoint's keys carry its client id as a hash tag
+   * (`<prefix>:endpoint:{<client_id>}:breaker`) so they share a slot, and the breaker script
+   * updates the deployment's failing list in a second command (another slot). On one Redis the
+   * names and the single script are as they always were.
+   */
+  cluster: boolean;
   /** Sends to one endpoint in flight at once, across every worker. */
   concurrency: number;
   /** Consecutive failures that open the breaker. */
@@ -58,36 +65,44 @@ redis.call('HSET', KEYS[1], 'probe_until', now + tonumber(ARGV[2]))
 return {1, 0}
 `;
 
-// KEYS[1] breaker hash, KEYS[2] the deployment's hash of failing endpoints (client id → open_until,
-// 0 while only failures are counted). ARGV: now, 1 = failure / 0 = success, threshold, base cooldown
-// ms, client id. Workers read KEYS[2] a few times a second instead of asking per send.
+// KEYS[1] breaker hash, KEYS[2] (one Redis only) the deployment's hash of failing endpoints
+// (client id → open_until, 0 while only failures are counted). ARGV: now, 1 = failure / 0 =
+// success, threshold, base cooldown ms, client id. Returns {open until (0 when closed), the
+// endpoint's new value in the failing hash (-1: remove it)}; on a cluster the caller writes that
+// value, since the failing hash lives in another slot. Workers read the failing hash a few times a
+// second instead of asking per send.
 const RECORD = `
+local function mark(openUntil, failing)
+  if #KEYS == 2 then
+    if failing < 0 then redis.call('HDEL', KEYS[2], ARGV[5]) else redis.call('HSET', KEYS[2], ARGV[5], failing) end
+  end
+  return {openUntil, failing}
+end
 local now = tonumber(ARGV[1])
 if ARGV[2] == '0' then
   redis.call('DEL', KEYS[1])
-  redis.call('HDEL', KEYS[2], ARGV[5])
-  return 0
+  return mark(0, -1)
 end
 local openUntil = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
 local base = tonumber(ARGV[4])
 if openUntil > 0 then
-  if now < openUntil then return openUntil end
+  if now < openUntil then return {openUntil, -2} end
   local cooldown = math.min(tonumber(redis.call('HGET', KEYS[1], 'cooldown') or ARGV[4]) * 2, base * 32)
   redis.call('HSET', KEYS[1], 'cooldown', cooldown, 'open_until', now + cooldown, 'probe_until', 0)
   redis.call('PEXPIRE', KEYS[1], 86400000)
-  redis.call('HSET', KEYS[2], ARGV[5], now + cooldown)
-  return now + cooldown
+  return mark(now + cooldown, now + cooldown)
 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('PEXPIRE', KEYS[1], 86400000)
 if failures >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'cooldown', base, 'open_until', now + base, 'probe_until', 0, 'opened_at', now)
-  redis.call('HSET', KEYS[2], ARGV[5], now + base)
-  return now + base
+  return mark(now + base, now + base)
 end
-redis.call('HSET', KEYS[2], ARGV[5], 0)
-return 0
+return mark(0, 0)
 `;
+
+/** The failing-hash value that means "leave it as it is" (the breaker was already open). */
+const UNCHANGED = -2;
 
 type Arg = string | number;
 interface GuardScripts {
@@ -107,22 +122,28 @@ export class EndpointGuard {
   private readonly scripts: GuardScripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly settings: EndpointGuardSettings,
   ) {
     // Registered commands send the script's hash (EVALSHA), not its text, on every call.
     redis.defineCommand('sloEndpointSlots', { numberOfKeys: 1, lua: SLOTS });
     redis.defineCommand('sloEndpointProbe', { numberOfKeys: 1, lua: PROBE });
-    redis.defineCommand('sloEndpointRecord', { numberOfKeys: 2, lua: RECORD });
+    // Called with its number of keys first: 2 on one Redis, 1 on a cluster.
+    redis.defineCommand('sloEndpointRecord', { lua: RECORD });
     this.scripts = redis as unknown as GuardScripts;
   }
 
+  /** `<prefix>:endpoint:<client_id>` (one Redis) or `<prefix>:endpoint:{<client_id>}` (cluster: one slot per endpoint). */
+  private endpointKey(clientId: string): string {
+    return `${this.settings.prefix}:endpoint:${this.settings.cluster ? `{${clientId}}` : clientId}`;
+  }
+
   private breakerKey(clientId: string): string {
-    return `${this.settings.prefix}:endpoint:${clientId}:breaker`;
+    return `${this.endpointKey(clientId)}:breaker`;
   }
 
   private slotsKey(clientId: string): string {
-    return `${this.settings.prefix}:endpoint:${clientId}:slots`;
+    return `${this.endpointKey(clientId)}:slots`;
   }
 
   private get failingKey(): string {
@@ -151,17 +172,14 @@ export class EndpointGuard {
 
   /** Feeds a send's result to the breaker; returns until when it is open (0 when closed). */
   async record(clientId: string, endpointFailed: boolean): Promise<number> {
-    return Number(
-      await this.scripts.sloEndpointRecord(
-        this.breakerKey(clientId),
-        this.failingKey,
-        Date.now(),
-        endpointFailed ? 1 : 0,
-        this.settings.failureThreshold,
-        this.settings.cooldownMs,
-        clientId,
-      ),
-    );
+    const keys = this.settings.cluster ? [this.breakerKey(clientId)] : [this.breakerKey(clientId), this.failingKey];
+    const argv = [Date.now(), endpointFailed ? 1 : 0, this.settings.failureThreshold, this.settings.cooldownMs, clientId];
+    const [openUntil, failing] = (await this.scripts.sloEndpointRecord(keys.length, ...keys, ...argv)) as [number, number];
+    if (this.settings.cluster && failing !== UNCHANGED) {
+      if (failing < 0) await this.redis.hdel(this.failingKey, clientId);
+      else await this.redis.hset(this.failingKey, clientId, failing);
+    }
+    return Number(openUntil);
   }
 
   /** Endpoints that failed recently: client id → open_until (0 while the breaker is still closed). */

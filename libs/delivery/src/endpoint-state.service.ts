@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { AppError, ErrorCode } from '@slo/errors';
-import { REDIS } from '@slo/queue';
-import Redis from 'ioredis';
+import { onCluster, REDIS, type RedisClient } from '@slo/queue';
 import { DataSource } from 'typeorm';
 import { EndpointGuard } from './endpoint-guard';
 
@@ -32,11 +31,12 @@ export class EndpointStateService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.guard = new EndpointGuard(redis, {
       prefix: config.redis.prefix,
+      cluster: onCluster(config),
       concurrency: config.delivery.endpointConcurrency,
       failureThreshold: config.delivery.breakerThreshold,
       cooldownMs: config.delivery.breakerCooldownMs,

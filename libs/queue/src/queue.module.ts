@@ -1,9 +1,10 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import type { Queue } from 'bullmq';
+import type { ConnectionOptions, Queue } from 'bullmq';
 import { QueueName } from './queue-names';
-import { redisOptionsFromUrl } from './redis-options';
+import { bullPrefix } from './redis-options';
+import { BULLMQ_CONNECTION } from './redis.module';
 import { DeliveryShards } from './shards';
 
 /**
@@ -23,9 +24,9 @@ function connectionErrorsHandled(queues: QueueName[]): Provider {
 }
 
 /**
- * BullMQ connection (from config, with the configured key prefix) and the queues the app uses.
- * Libraries that only produce jobs register their queue with `QueueModule.register`; the delivery
- * queue's shards come from `QueueModule.deliveryShards`.
+ * BullMQ connection (RedisModule's BULLMQ_CONNECTION, with the key prefix of `bullPrefix`) and the
+ * queues the app uses. Libraries that only produce jobs register their queue with
+ * `QueueModule.register`; the delivery queue's shards come from `QueueModule.deliveryShards`.
  */
 @Module({})
 export class QueueModule {
@@ -44,11 +45,8 @@ export class QueueModule {
       module: QueueModule,
       imports: [
         BullModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({
-            connection: redisOptionsFromUrl(config.redis.url),
-            prefix: config.redis.prefix,
-          }),
+          inject: [APP_CONFIG, BULLMQ_CONNECTION],
+          useFactory: (config: AppConfig, connection: ConnectionOptions) => ({ connection, prefix: bullPrefix(config) }),
         }),
         BullModule.registerQueue(...queues.map((name) => ({ name }))),
       ],

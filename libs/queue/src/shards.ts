@@ -4,6 +4,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
 import { Queue, type QueueOptions } from 'bullmq';
 import { QueueName } from './queue-names';
+import { onCluster } from './redis-options';
 
 /**
  * The delivery queue's shard for an event: the first 4 bytes of the SHA-1 of its id, modulo the
@@ -56,7 +57,9 @@ export class DeliveryShards implements OnApplicationShutdown {
 
   /** Connection and key prefix of one shard, for its queue, its workers and its queue events. */
   options(shard: number): QueueOptions {
-    return { connection: this.shared.connection, prefix: shardPrefix(this.config.redis.prefix, shard, this.count) };
+    const prefix = shardPrefix(this.config.redis.prefix, shard, this.count);
+    // On a Redis Cluster each shard's keys share one hash slot of their own (BullMQ needs a queue in one slot).
+    return { connection: this.shared.connection, prefix: onCluster(this.config) ? `{${prefix}}` : prefix };
   }
 
   /** The shard number of an event. */

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@slo/config';
-import { REDIS } from '@slo/queue';
-import type Redis from 'ioredis';
+import { REDIS, type RedisClient } from '@slo/queue';
 import { createHash } from 'node:crypto';
 // rate-limiter-flexible: atomic Redis counters (one Lua script per consume) shared by every instance,
 // with an in-memory insurance limiter for Redis outages. Well kept and widely used; its documented
@@ -38,7 +37,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest('bas
 class StoreWatch {
   private degraded = false;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
   ) {}
 
@@ -224,7 +223,7 @@ export class RateLimits {
   /** Logout events posted per emitting client per minute. */
   readonly ingest: RequestLimiter;
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(REDIS) redis: RedisClient, @Inject(APP_CONFIG) config: AppConfig) {
     const watch = new StoreWatch(redis, new Logger('RateLimits'));
     const make: LimiterFactory = (name, opts) =>
       new RateLimiterRedis({

@@ -4,6 +4,7 @@ export * from './expect-quiet-for';
 export * from './http-session';
 export * from './oidc-sign-in';
 export * from './pg';
+export * from './redis-cluster';
 export * from './receiver';
 export * from './redis-keys';
 export * from './register-client';

@@ -1,4 +1,4 @@
-import { bool, oneOf, str, url } from '../parsers';
+import { bool, hostPortList, oneOf, str, url } from '../parsers';
 import type { Setting } from '../setting';
 
 /** Environment, stores, logging. */
@@ -23,6 +23,14 @@ export const CORE_SETTINGS = [
     description: 'Redis connection URL (BullMQ transport)',
     default: 'redis://127.0.0.1:6379',
     parse: url('redis:', 'rediss:'),
+  },
+  {
+    env: 'REDIS_CLUSTER_NODES',
+    path: 'redis.clusterNodes',
+    description:
+      'Redis Cluster seed nodes, host:port,... (unset: the single Redis of REDIS_URL). When set it takes precedence: every connection is a cluster connection to these nodes, and REDIS_URL gives only the user name, password and TLS (rediss:) for every node',
+    optional: true,
+    parse: hostPortList,
   },
   {
     env: 'QUEUE_PREFIX',
