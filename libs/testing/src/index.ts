@@ -6,6 +6,7 @@ export * from './oidc-sign-in';
 export * from './pg';
 export * from './receiver';
 export * from './redis-keys';
+export * from './round-robin-proxy';
 export * from './register-client';
 export * from './server-token';
 export * from './sql';
