@@ -66,9 +66,13 @@ describe('several instances of every app: 2 identity, 2 api and 3 worker process
     const served = m.identity.connections().map((n, i) => n - before[i]);
     // Authorize, login form, login, resume, token exchange at least: each instance served part of it.
     expect(served.every((n) => n >= 2)).toBe(true);
-    // Either instance knows the token (two calls: one per instance).
+    // Both instances know the token: two calls, handed to one instance each.
+    const beforeMe = m.identity.connections();
     for (let i = 0; i < 2; i++) await apiClient(m.identityUrl, accessToken).get('/me', { expect: 200 });
+    expect(m.identity.connections().every((n, i) => n > beforeMe[i])).toBe(true);
+    // The clients were registered through the api proxy: both api instances served some.
     expect(m.api.connections().every((n) => n > 0)).toBe(true);
+    process.stdout.write(`one sign-in: identity connections per instance ${JSON.stringify(served)}\n`);
   });
 
   it('logs out through every route, each delivery made exactly once and recorded, sent by the workers', async () => {
@@ -207,6 +211,9 @@ describe('several instances of every app: 2 identity, 2 api and 3 worker process
       `kill -9 of one of 3 workers: ${atKill} of ${expected} received before, ${claimed.length} claimed then, ` +
         `${redriven} re-driven after their lease, ${duplicates} duplicates; attempts sent per worker ${JSON.stringify(sentBy)} ` +
         `(worker ${v} killed after ${sentBefore[v]})\n`,
+    );
+    process.stdout.write(
+      `connections per instance: identity ${JSON.stringify(m.identity.connections())}, api ${JSON.stringify(m.api.connections())}\n`,
     );
     // Some of the dead worker's claims were delivered only after their lease lapsed: the relay re-drove them.
     expect(redriven).toBeGreaterThan(0);
