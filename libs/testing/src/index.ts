@@ -7,6 +7,7 @@ export * from './pg';
 export * from './redis-cluster';
 export * from './receiver';
 export * from './redis-keys';
+export * from './round-robin-proxy';
 export * from './register-client';
 export * from './server-token';
 export * from './sql';
