@@ -61,3 +61,9 @@ export function cpuBetween(
   const span = Math.max(1e-9, b.total - a.total);
   return { busyShare: (b.busy - a.busy) / span, stealShare: (b.steal - a.steal) / span, cores };
 }
+
+/** CPU seconds used by each group between two samples (empty without /proc). */
+export function cpuSecondsBetween(a: CpuSample | null, b: CpuSample | null): Record<string, number> {
+  if (!a || !b) return {};
+  return Object.fromEntries(Object.keys(b.groups).map((g) => [g, Math.max(0, b.groups[g] - (a.groups[g] ?? 0))]));
+}
