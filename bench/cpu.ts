@@ -67,3 +67,19 @@ export function cpuSecondsBetween(a: CpuSample | null, b: CpuSample | null): Rec
   if (!a || !b) return {};
   return Object.fromEntries(Object.keys(b.groups).map((g) => [g, Math.max(0, b.groups[g] - (a.groups[g] ?? 0))]));
 }
+
+/** The redis-server processes serving 127.0.0.1:<port> for the given ports (a local cluster's nodes), from /proc. */
+export function redisServerPids(ports: number[]): number[] {
+  const wanted = new Set(ports.map((p) => `127.0.0.1:${p}`));
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+      const m = /^redis-server (\S+)/.exec(cmd);
+      if (m && wanted.has(m[1])) pids.push(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}

@@ -103,7 +103,18 @@ function resultLine(f: Figures, opts: BenchOptions): string {
 function costsTable(results: ScenarioResult[]): string {
   const ms = (r: ScenarioResult, g: string) => (r.cpuMsPerDelivery[g] ?? NaN).toFixed(3);
   return table(
-    ['scenario', 'redis cmds per node [shards]', 'top commands', 'pg rows', 'pg bytes', 'cpu ms: worker', 'bench', 'pg', 'redis'],
+    [
+      'scenario',
+      'redis cmds per node [shards]',
+      'top commands',
+      'pg rows',
+      'pg bytes',
+      'cpu ms: worker',
+      'bench',
+      'pg',
+      'redis',
+      'cluster',
+    ],
     results.map((r) => [
       r.label,
       r.costs.redisByNode.map((n) => `${n.node} ${n.perDelivery.toFixed(1)} [${n.shards.join(',')}]`).join('; '),
@@ -114,6 +125,7 @@ function costsTable(results: ScenarioResult[]): string {
       ms(r, 'bench'),
       ms(r, 'postgres'),
       ms(r, 'redis'),
+      ms(r, 'cluster'),
     ]),
   );
 }
@@ -188,7 +200,8 @@ export function report(
     costsTable(results),
     'Per delivery (warm-up included): Redis commands on each node (INFO commandstats; on a cluster every master, with the',
     'delivery shards whose hash tag it holds), the top commands over all nodes, PostgreSQL rows written (n_tup_ins+upd+del)',
-    'and table+index bytes grown in the scenario database; CPU ms per measured delivery by process group.',
+    'and table+index bytes grown in the scenario database; CPU ms per measured delivery by process group (cluster: the\n' +
+      'nodes of --cluster; redis: every other redis-server).',
   );
 
   const f = figures(results);

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CeilingJob, CeilingResult } from './ceiling-client';
 import { costsBetween, sampleCosts, type Costs } from './costs';
-import { cpuBetween, cpuSecondsBetween, sampleCpu } from './cpu';
+import { cpuBetween, cpuSecondsBetween, redisServerPids, sampleCpu } from './cpu';
 import type { BenchOptions, ScenarioName } from './options';
 import { emitEvents, pad, waitDelivered } from './drive';
 import { DeadEndpoint, ExtraEndpoint, ReceiverPool, SlowEndpoint } from './receivers';
@@ -172,7 +172,13 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
       receivers.reset();
     }
 
-    const cpuBefore = sampleCpu({ worker: workers.pids, bench: [process.pid] });
+    // On --cluster its nodes are a group of their own (`cluster`); `redis` is then every other redis-server.
+    const clusterPorts = (s.env.REDIS_CLUSTER_NODES ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((n) => Number(n.split(':')[1]));
+    const groups = { worker: workers.pids, bench: [process.pid], cluster: redisServerPids(clusterPorts) };
+    const cpuBefore = sampleCpu(groups);
     log(`emitting ${events} events × ${targets.length} clients (${rate ? `${rate} events/s` : 'burst'})`);
     const started = Date.now();
     const accepted = await emitEvents(emitter.logout, {
@@ -186,7 +192,7 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
     log(`emitted in ${emitSeconds.toFixed(1)} s; waiting for ${expected} deliveries`);
     const done = await wait(warmup + expected);
     polls += done.polls;
-    const cpuAfter = sampleCpu({ worker: workers.pids, bench: [process.pid] });
+    const cpuAfter = sampleCpu(groups);
     const cpu = cpuBetween(cpuBefore, cpuAfter);
     // Facts beyond `status = 'delivered'` read more of the pipeline's schema: a query that fails (the schema
     // changed) leaves its figure out (NaN) rather than the run. `factQueries` counts the ones that committed.
