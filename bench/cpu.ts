@@ -61,3 +61,25 @@ export function cpuBetween(
   const span = Math.max(1e-9, b.total - a.total);
   return { busyShare: (b.busy - a.busy) / span, stealShare: (b.steal - a.steal) / span, cores };
 }
+
+/** CPU seconds used by each group between two samples (empty without /proc). */
+export function cpuSecondsBetween(a: CpuSample | null, b: CpuSample | null): Record<string, number> {
+  if (!a || !b) return {};
+  return Object.fromEntries(Object.keys(b.groups).map((g) => [g, Math.max(0, b.groups[g] - (a.groups[g] ?? 0))]));
+}
+
+/** The redis-server processes serving 127.0.0.1:<port> for the given ports (a local cluster's nodes), from /proc. */
+export function redisServerPids(ports: number[]): number[] {
+  const wanted = new Set(ports.map((p) => `127.0.0.1:${p}`));
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+      const m = /^redis-server (\S+)/.exec(cmd);
+      if (m && wanted.has(m[1])) pids.push(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}

@@ -32,6 +32,10 @@ interface Figures {
   rs256: number;
   redis: number;
   pg: number;
+  workerCpuMs: number;
+  redisMaxNode: number;
+  pgRows: number;
+  pgBytes: number;
 }
 
 /** The es256 run whose ratio is the median of the es256 runs (nearest rank: the lower middle for an even count). */
@@ -61,13 +65,17 @@ function figures(results: ScenarioResult[]): Figures {
     rs256: rs256 ? pipelineRate(rs256) : NaN,
     redis: base?.redisCommandsPerDelivery ?? NaN,
     pg: base?.pgTransactionsPerDelivery ?? NaN,
+    workerCpuMs: base?.cpuMsPerDelivery.worker ?? NaN,
+    redisMaxNode: base?.costs.redisMaxNode ?? NaN,
+    pgRows: base?.costs.pgRows ?? NaN,
+    pgBytes: base?.costs.pgBytes ?? NaN,
   };
 }
 
 /** `na` for a figure that was not measured, else the number with `digits` decimals (no thousands separators). */
 const field = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'na');
 
-function resultLine(f: Figures): string {
+function resultLine(f: Figures, opts: BenchOptions): string {
   return (
     'RESULT ' +
     [
@@ -81,7 +89,44 @@ function resultLine(f: Figures): string {
       `rs256_per_s=${field(f.rs256, 0)}`,
       `redis_cmds_per_delivery=${field(f.redis, 2)}`,
       `pg_xacts_per_delivery=${field(f.pg, 2)}`,
+      `shards=${opts.shards}`,
+      `workers=${opts.workers}`,
+      `cluster=${opts.cluster ? 'yes' : 'no'}`,
+      `worker_cpu_ms_per_delivery=${field(f.workerCpuMs, 3)}`,
+      `redis_cmds_per_delivery_max_node=${field(f.redisMaxNode, 2)}`,
+      `pg_rows_per_delivery=${field(f.pgRows, 2)}`,
+      `pg_bytes_per_delivery=${field(f.pgBytes, 0)}`,
     ].join(' ')
+  );
+}
+
+function costsTable(results: ScenarioResult[]): string {
+  const ms = (r: ScenarioResult, g: string) => (r.cpuMsPerDelivery[g] ?? NaN).toFixed(3);
+  return table(
+    [
+      'scenario',
+      'redis cmds per node [shards]',
+      'top commands',
+      'pg rows',
+      'pg bytes',
+      'cpu ms: worker',
+      'bench',
+      'pg',
+      'redis',
+      'cluster',
+    ],
+    results.map((r) => [
+      r.label,
+      r.costs.redisByNode.map((n) => `${n.node} ${n.perDelivery.toFixed(1)} [${n.shards.join(',')}]`).join('; '),
+      r.costs.redisTopCommands.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', '),
+      r.costs.pgRows.toFixed(2),
+      r.costs.pgBytes.toFixed(0),
+      ms(r, 'worker'),
+      ms(r, 'bench'),
+      ms(r, 'postgres'),
+      ms(r, 'redis'),
+      ms(r, 'cluster'),
+    ]),
   );
 }
 
@@ -101,6 +146,7 @@ export function report(
     `scenarios: ${scenarios}`,
     `config: ${opts.clients} clients × ${opts.events} events = ${opts.clients * opts.events} deliveries per scenario; ` +
       `${opts.workers} worker process(es) × DELIVERY_CONCURRENCY ${opts.concurrency}; ` +
+      `DELIVERY_SHARDS ${opts.shards} on ${opts.cluster ? 'a local 3-master Redis Cluster' : 'one Redis'}; ` +
       `DELIVERY_ENDPOINT_CONCURRENCY ${opts.endpointConcurrency}; DELIVERY_TIMEOUT_MS ${opts.timeoutMs}; ` +
       `emission: ${opts.rate ? `${opts.rate} events/s` : `burst, ${opts.emitConcurrency} record() calls in flight`}; ` +
       (opts.scenarios.includes('idle')
@@ -150,6 +196,12 @@ export function report(
     ),
     'CPU, from emission start to the last delivery: cores used by the worker process(es), this process (emitter and receivers),',
     'PostgreSQL, Redis and everything else; busy and steal: shares of the whole machine (steal: taken by the hypervisor).',
+    '',
+    costsTable(results),
+    'Per delivery (warm-up included): Redis commands on each node (INFO commandstats; on a cluster every master, with the',
+    'delivery shards whose hash tag it holds), the top commands over all nodes, PostgreSQL rows written (n_tup_ins+upd+del)',
+    'and table+index bytes grown in the scenario database; CPU ms per measured delivery by process group (cluster: the\n' +
+      'nodes of --cluster; redis: every other redis-server).',
   );
 
   const f = figures(results);
@@ -240,6 +292,6 @@ export function report(
     `≤ ${opts.idleP99LimitMs}`,
     'idle did not run or complete',
   );
-  out.push(resultLine(f));
+  out.push(resultLine(f, opts));
   return { text: out.join('\n') + '\n', failed };
 }

@@ -18,12 +18,16 @@
  * Requirements, one PASS/FAIL line each: es256 ÷ ceiling ≥ --min-ratio; dead-endpoint healthy p99 ÷
  * es256 p99 ≤ --ratio-limit; idle p99 ≤ --idle-p99-limit-ms. The last line printed is always
  *   RESULT fanout_per_s= raw_per_s= ratio= p50_ms= p99_ms= hang_p99_ratio= idle_p99_ms= rs256_per_s=
- *          redis_cmds_per_delivery= pg_xacts_per_delivery=
+ *          redis_cmds_per_delivery= pg_xacts_per_delivery= shards= workers= cluster= worker_cpu_ms_per_delivery=
+ *          redis_cmds_per_delivery_max_node= pg_rows_per_delivery= pg_bytes_per_delivery=
+ * --cluster runs every scenario on a local 3-master Redis Cluster (scripts/redis-cluster.sh), stopped at the end;
+ * --shards=S sets DELIVERY_SHARDS; the costs table gives Redis commands per delivery on each master and its shards.
  * (na where the scenario did not run or did not complete); exit code 1 if a requirement fails or
  * a scenario does not complete.
  */
 import 'reflect-metadata';
 import { loadConfigFromProcess } from '@slo/config';
+import { startRedisCluster, type RedisCluster } from '@slo/testing';
 import { report, type Failure } from './fanout-report';
 import { idleEvents, parseOptions, USAGE, UsageError, type BenchOptions, type ScenarioName } from './options';
 import { cleanupActiveScenario, runScenario, type ScenarioResult, type ScenarioSpec } from './scenario';
@@ -57,6 +61,12 @@ async function main(): Promise<number> {
   }
   const opts = parseOptions(argv);
   const base = loadConfigFromProcess();
+  if (opts.cluster) {
+    process.stderr.write('starting a local Redis Cluster (scripts/redis-cluster.sh, 3 masters)\n');
+    cluster = await startRedisCluster();
+    opts.env.REDIS_CLUSTER_NODES = cluster.nodes;
+    process.stderr.write(`REDIS_CLUSTER_NODES=${cluster.nodes}\n`);
+  }
   const results: ScenarioResult[] = [];
   const failures: Failure[] = [];
   // A scenario that fails is reported and the others still run: the RESULT line is always printed.
@@ -88,20 +98,30 @@ async function main(): Promise<number> {
 }
 
 let interrupted = false;
+/** The local cluster of --cluster, stopped whichever way the bench ends. */
+let cluster: RedisCluster | null = null;
+const stopCluster = () => cluster?.stop().catch((err: unknown) => process.stderr.write(`stopping the cluster: ${String(err)}\n`));
+
 process.once('SIGINT', () => {
   interrupted = true;
   process.stderr.write('interrupted; cleaning up\n');
-  void cleanupActiveScenario().finally(() => process.exit(130));
+  void cleanupActiveScenario()
+    .then(stopCluster)
+    .finally(() => process.exit(130));
 });
 
 main().then(
-  (code) => process.exit(code),
+  async (code) => {
+    await stopCluster();
+    process.exit(code);
+  },
   async (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`${err.message}\n`);
     else if (!interrupted) {
       process.stderr.write(`bench:fanout failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }
     await cleanupActiveScenario();
+    await stopCluster();
     process.exit(interrupted ? 130 : 1);
   },
 );

@@ -9,6 +9,10 @@ export interface BenchOptions {
   warmupEvents: number;
   /** Worker processes (each runs DELIVERY_CONCURRENCY deliveries at once). */
   workers: number;
+  /** DELIVERY_SHARDS of every process. */
+  shards: number;
+  /** Run on a local 3-master Redis Cluster (scripts/redis-cluster.sh), started and stopped by the bench. */
+  cluster: boolean;
   concurrency: number;
   endpointConcurrency: number;
   timeoutMs: number;
@@ -54,6 +58,8 @@ const DEFAULTS: BenchOptions = {
   events: 200,
   warmupEvents: 10,
   workers: 1,
+  shards: 1,
+  cluster: false,
   concurrency: 64,
   endpointConcurrency: 8,
   timeoutMs: 2000,
@@ -80,6 +86,7 @@ const NUMERIC: Record<string, keyof BenchOptions> = {
   events: 'events',
   'warmup-events': 'warmupEvents',
   workers: 'workers',
+  shards: 'shards',
   concurrency: 'concurrency',
   'endpoint-concurrency': 'endpointConcurrency',
   'timeout-ms': 'timeoutMs',
@@ -102,6 +109,8 @@ export const USAGE = `usage: npm run bench:fanout -- [--name=value ...]
   --events=${DEFAULTS.events}              logout events, each targeting every client (all scenarios but idle)
   --warmup-events=${DEFAULTS.warmupEvents}        unmeasured events first (healthy clients only)
   --workers=${DEFAULTS.workers}               worker processes
+  --shards=${DEFAULTS.shards}                DELIVERY_SHARDS (delivery queue shards) of every process
+  --cluster                 run on a local 3-master Redis Cluster (scripts/redis-cluster.sh), stopped at the end
   --concurrency=${DEFAULTS.concurrency}          DELIVERY_CONCURRENCY of each worker (and of the plain-client ceiling)
   --endpoint-concurrency=${DEFAULTS.endpointConcurrency}  DELIVERY_ENDPOINT_CONCURRENCY
   --timeout-ms=${DEFAULTS.timeoutMs}         DELIVERY_TIMEOUT_MS
@@ -124,7 +133,8 @@ export const USAGE = `usage: npm run bench:fanout -- [--name=value ...]
 
 The last line printed is
   RESULT fanout_per_s=… raw_per_s=… ratio=… p50_ms=… p99_ms=… hang_p99_ratio=… idle_p99_ms=… rs256_per_s=…
-         redis_cmds_per_delivery=… pg_xacts_per_delivery=…
+         redis_cmds_per_delivery=… pg_xacts_per_delivery=… shards=… workers=… cluster=…
+         worker_cpu_ms_per_delivery=… redis_cmds_per_delivery_max_shard=… pg_rows_per_delivery=… pg_bytes_per_delivery=…
 (one line; na for a figure whose scenario did not run), after a PASS/FAIL line per requirement.
 Exit code 1 when a requirement fails or a scenario does not complete.`;
 
@@ -133,6 +143,10 @@ export { UsageError };
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = { ...DEFAULTS, scenarios: [...DEFAULTS.scenarios], env: {} };
   for (const arg of argv) {
+    if (arg === '--cluster') {
+      opts.cluster = true;
+      continue;
+    }
     const [name, value] = nameValue(arg, USAGE);
     if (name === 'env') {
       addEnv(opts.env, value);
@@ -159,6 +173,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     'clients',
     'events',
     'workers',
+    'shards',
     'concurrency',
     'endpointConcurrency',
     'emitConcurrency',

@@ -1,15 +1,16 @@
 import type { AppConfig } from '@slo/config';
-import Redis from 'ioredis';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CeilingJob, CeilingResult } from './ceiling-client';
-import { cpuBetween, sampleCpu } from './cpu';
+import { costsBetween, sampleCosts, type Costs } from './costs';
+import { cpuBetween, cpuSecondsBetween, redisServerPids, sampleCpu } from './cpu';
 import type { BenchOptions, ScenarioName } from './options';
 import { emitEvents, pad, waitDelivered } from './drive';
 import { DeadEndpoint, ExtraEndpoint, ReceiverPool, SlowEndpoint } from './receivers';
-import { createDatabase, dropDatabase, purgeRedis, ROOT, scenarioEnv, startEmitter, withPg, Workers } from './stack';
+import { purgeKeys, redisNodes } from './redis-stats';
+import { createDatabase, dropDatabase, ROOT, scenarioEnv, startEmitter, withPg, Workers } from './stack';
 import { latencySummary } from './stats';
 
 export interface ScenarioSpec {
@@ -45,7 +46,11 @@ export interface ScenarioResult {
   healthyRetried: number;
   redisCommandsPerDelivery: number;
   pgTransactionsPerDelivery: number;
+  /** Redis commands per node and PostgreSQL rows and bytes, per delivery (warm-up included, as for the two above). */
+  costs: Costs;
   cpu: Cpu;
+  /** CPU milliseconds per measured delivery, by group (worker, bench, postgres, redis, other). */
+  cpuMsPerDelivery: Record<string, number>;
   /** The extra endpoint: requests (connections when dead), recorded attempts, its deliveries' states at the end. */
   extra?: { requests: number; attempts: number; statuses: Record<string, number> };
   ceiling?: CeilingResult & { bodyBytes: number; cpu: Cpu };
@@ -62,22 +67,6 @@ const SENDER_HEADERS = {
   accept: 'application/json',
   'user-agent': 'slo-coordinator/1 (back-channel logout)',
 };
-
-async function redisCommands(url: string): Promise<number> {
-  const redis = new Redis(url);
-  try {
-    return Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))?.[1] ?? NaN);
-  } finally {
-    await redis.quit();
-  }
-}
-
-async function pgCommits(adminUrl: string, db: string): Promise<number> {
-  return withPg(adminUrl, async (c) => {
-    const { rows } = await c.query<{ n: string }>('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1', [db]);
-    return Number(rows[0]?.n ?? NaN);
-  });
-}
 
 async function runCeiling(job: CeilingJob): Promise<{ result: CeilingResult; cpu: Cpu }> {
   const child = fork(resolve(__dirname, 'ceiling-client.ts'), [], {
@@ -118,6 +107,7 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
     DELIVERY_CONCURRENCY: String(opts.concurrency),
     DELIVERY_ENDPOINT_CONCURRENCY: String(opts.endpointConcurrency),
     DELIVERY_TIMEOUT_MS: String(opts.timeoutMs),
+    DELIVERY_SHARDS: String(opts.shards),
     ...opts.env,
   });
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -131,7 +121,7 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
   try {
     cleanups.push(
       () => dropDatabase(s),
-      () => purgeRedis(s.config.redis.url, s.prefix),
+      async () => purgeKeys(await redisNodes({ url: s.config.redis.url, clusterNodes: s.env.REDIS_CLUSTER_NODES }), s.prefix),
     );
     await createDatabase(s);
     const receivers = await ReceiverPool.start(opts.receivers);
@@ -172,7 +162,7 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
     const deadline = Date.now() + opts.maxWaitSeconds * 1000;
     const wait = (n: number) =>
       waitDelivered(s.config.database.url, { expected: n, excludeClient: EXTRA_CLIENT, deadline, workers, log });
-    const [redisBefore, pgBefore] = [await redisCommands(s.config.redis.url), await pgCommits(s.adminUrl, s.dbName)];
+    const costsBefore = await sampleCosts(s);
     let polls = 0;
     if (warmup) {
       // Warm-up (healthy clients only, not measured): JIT, pools, connections, the worker's key cache.
@@ -182,7 +172,13 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
       receivers.reset();
     }
 
-    const cpuBefore = sampleCpu({ worker: workers.pids, bench: [process.pid] });
+    // On --cluster its nodes are a group of their own (`cluster`); `redis` is then every other redis-server.
+    const clusterPorts = (s.env.REDIS_CLUSTER_NODES ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((n) => Number(n.split(':')[1]));
+    const groups = { worker: workers.pids, bench: [process.pid], cluster: redisServerPids(clusterPorts) };
+    const cpuBefore = sampleCpu(groups);
     log(`emitting ${events} events × ${targets.length} clients (${rate ? `${rate} events/s` : 'burst'})`);
     const started = Date.now();
     const accepted = await emitEvents(emitter.logout, {
@@ -196,8 +192,8 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
     log(`emitted in ${emitSeconds.toFixed(1)} s; waiting for ${expected} deliveries`);
     const done = await wait(warmup + expected);
     polls += done.polls;
-    const cpu = cpuBetween(cpuBefore, sampleCpu({ worker: workers.pids, bench: [process.pid] }));
-    const redisAfter = await redisCommands(s.config.redis.url);
+    const cpuAfter = sampleCpu(groups);
+    const cpu = cpuBetween(cpuBefore, cpuAfter);
     // Facts beyond `status = 'delivered'` read more of the pipeline's schema: a query that fails (the schema
     // changed) leaves its figure out (NaN) rather than the run. `factQueries` counts the ones that committed.
     let factQueries = 0;
@@ -229,7 +225,10 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
     await emitter.close();
     // Ended backends flush their statistics; the poll's and the queries' above own transactions are not the pipeline's.
     await new Promise((r) => setTimeout(r, 1000));
-    const pgTransactions = (await pgCommits(s.adminUrl, s.dbName)) - pgBefore - polls - factQueries;
+    const costsAfter = await sampleCosts(s);
+    // Not the pipeline's either: the first sample's own query in the scenario's database.
+    const pgTransactions = costsAfter.pgCommits - costsBefore.pgCommits - polls - factQueries - 1;
+    const costs = await costsBetween(s, costsBefore, costsAfter, warmup + expected, opts.shards);
 
     const latencies: number[] = [];
     const csv = ['client,sub,accepted_ms,receipt_ms,latency_ms'];
@@ -255,9 +254,13 @@ export async function runScenario(spec: ScenarioSpec, base: AppConfig, opts: Ben
       latency: latencySummary(latencies),
       duplicates: receivers.duplicates,
       healthyRetried: facts.retried,
-      redisCommandsPerDelivery: (redisAfter - redisBefore) / (warmup + expected),
+      redisCommandsPerDelivery: costs.redisTotal,
       pgTransactionsPerDelivery: pgTransactions / (warmup + expected),
+      costs,
       cpu,
+      cpuMsPerDelivery: Object.fromEntries(
+        Object.entries(cpuSecondsBetween(cpuBefore, cpuAfter)).map(([g, sec]) => [g, (sec * 1000) / expected]),
+      ),
       extra: extra ? { requests: extra.requests, attempts: facts.extraAttempts, statuses: facts.extraStatuses } : undefined,
     };
     if (latencies.length !== expected) log(`warning: ${latencies.length} receipts matched for ${expected} deliveries`);

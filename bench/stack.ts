@@ -5,7 +5,7 @@ import { AppConfig, AppConfigModule, parseConfig } from '@slo/config';
 import { DatabaseModule, dataSourceOptions } from '@slo/database';
 import { KeysModule, SigningKeysService } from '@slo/keys';
 import { LogoutModule, LogoutService } from '@slo/logout';
-import { QueueModule } from '@slo/queue';
+import { QueueModule, RedisModule } from '@slo/queue';
 import { deleteRedisKeys, withPg } from '@slo/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -80,13 +80,15 @@ export async function startEmitter(config: AppConfig): Promise<Emitter> {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule.forRoot(),
+        RedisModule,
         QueueModule.forRoot([]),
         KeysModule,
         ClientsModule,
         LogoutModule,
       ],
     },
-    { logger: ['error', 'warn'] },
+    // A failed boot throws (to the caller's cleanup) instead of exiting the process.
+    { logger: ['error', 'warn'], abortOnError: false },
   );
   let closing: Promise<void> | undefined;
   return {
