@@ -128,6 +128,9 @@ describe('operator look-up of logout events and deliveries, metrics and the queu
       headers: auth,
       expect: 200,
     });
-    expect(queues.queues.map((q) => q.name).sort()).toEqual(['delivery', 'retry-batch']);
+    // One delivery queue, or one per shard (`s<i>-delivery`) when the stack runs with DELIVERY_SHARDS > 1.
+    const shards = stack.config.delivery.shards;
+    const deliveryQueues = shards === 1 ? ['delivery'] : Array.from({ length: shards }, (_, i) => `s${i}-delivery`);
+    expect(queues.queues.map((q) => q.name).sort()).toEqual([...deliveryQueues, 'retry-batch'].sort());
   });
 });

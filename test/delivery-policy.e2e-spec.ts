@@ -1,5 +1,15 @@
-import { ApiClient, expectQuietFor, Receiver, Sql, TestStack, waitFor, waitForDelivery } from '@slo/testing';
-import Redis from 'ioredis';
+import {
+  ApiClient,
+  deleteRedisKeys,
+  expectQuietFor,
+  Receiver,
+  redisKeysUnder,
+  Sql,
+  testRedis,
+  TestStack,
+  waitFor,
+  waitForDelivery,
+} from '@slo/testing';
 import { jwtVerify } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
 import { PipelineStack, startPipelineStack } from './support/logout-pipeline';
@@ -132,11 +142,10 @@ describe('logout pipeline: retries, outcomes, durability and endpoint isolation'
       receiver.reply('/amnesia/backchannel', { status: 503, headers: { 'retry-after': '2' } });
       const { deliveries } = await emit({ sub: 'u-amnesia', target_clients: ['amnesia'] });
       await waitForDelivery(stack, deliveries[0].id, 'retrying');
-      const redis = new Redis('redis://127.0.0.1:6379');
+      const redis = testRedis();
       try {
-        const keys = await redis.keys(`${stack.config.redis.prefix}:*`);
-        expect(keys.length).toBeGreaterThan(0);
-        await redis.del(...keys);
+        expect((await redisKeysUnder(redis, stack.config.redis.prefix)).length).toBeGreaterThan(0);
+        await deleteRedisKeys(redis, stack.config.redis.prefix);
       } finally {
         await redis.quit();
       }

@@ -16,11 +16,12 @@ import {
   startTestStack,
   TestStack,
   TEST_ADMIN,
-  TEST_REDIS_URL,
+  TEST_ON_CLUSTER,
+  testRedis,
+  TestRedisClient,
   waitFor,
   waitForDelivery,
 } from '@slo/testing';
-import Redis from 'ioredis';
 
 const SHARDS = 3;
 const CLIENTS = ['alpha', 'beta'];
@@ -35,13 +36,13 @@ interface Emitted {
 const subOf = (token: string | null) =>
   (JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString()) as { sub: string }).sub;
 
-describe('sharded delivery queues (DELIVERY_SHARDS=3 on one Redis)', () => {
+describe(`sharded delivery queues (DELIVERY_SHARDS=3 on ${TEST_ON_CLUSTER ? 'a Redis Cluster' : 'one Redis'})`, () => {
   let stack: TestStack;
   let receiver: Receiver;
   let admin: ApiClient;
   let emitter: ApiClient;
   let db: Sql;
-  let redis: Redis;
+  let redis: TestRedisClient;
   let shards: DeliveryShards;
   let emitted = 0;
   const prefixOf = (shard: number) => String(shards.options(shard).prefix);
@@ -90,7 +91,7 @@ describe('sharded delivery queues (DELIVERY_SHARDS=3 on one Redis)', () => {
     emitter = stack.client(await stack.serverToken('logout:emit'));
     for (const id of CLIENTS) await registerClient(admin, receiver, id);
     db = sql(stack);
-    redis = new Redis(TEST_REDIS_URL);
+    redis = testRedis();
     shards = stack.api!.get(DeliveryShards);
   });
 
@@ -154,7 +155,7 @@ describe('sharded delivery queues (DELIVERY_SHARDS=3 on one Redis)', () => {
   });
 
   it("puts a wiped shard's jobs back on that shard (the outbox relay covers every shard)", async () => {
-    for (const shard of [1, 2]) await deleteRedisKeys(TEST_REDIS_URL, prefixOf(shard));
+    for (const shard of [1, 2]) await deleteRedisKeys(redis, prefixOf(shard));
     // The event streams went with the keys: a job id seen on one now was added again after the wipe.
     await waitFor(
       async () => {

@@ -17,7 +17,7 @@ import {
   startTestStack,
   TestStack,
   TEST_ADMIN,
-  TEST_REDIS_URL,
+  testRedisEnv,
   waitFor,
   waitForDelivery,
 } from '@slo/testing';
@@ -243,7 +243,7 @@ describe('crash safety: a worker killed with SIGKILL mid fan-out', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'error',
       DATABASE_URL: stack.dbUrl,
-      REDIS_URL: TEST_REDIS_URL,
+      ...testRedisEnv(),
       QUEUE_PREFIX: stack.config.redis.prefix,
       IDENTITY_ISSUER: stack.identityUrl,
       API_PUBLIC_URL: stack.apiUrl,

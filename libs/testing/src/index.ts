@@ -13,6 +13,7 @@ export * from './server-token';
 export * from './sql';
 export * from './tcp-proxy';
 export * from './test-env';
+export * from './test-redis';
 export * from './test-stack';
 export * from './wait-for';
 export * from './wait-for-delivery';

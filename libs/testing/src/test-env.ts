@@ -6,6 +6,30 @@ import { TEST_SDK_DIR_ENV } from './test-sdk';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
+/**
+ * The Redis Cluster the tests run on instead (`host:port,…`: scripts/test-cluster.sh sets it);
+ * every app of a test stack then gets it as REDIS_CLUSTER_NODES.
+ */
+export const TEST_REDIS_CLUSTER_NODES = process.env.SLO_TEST_REDIS_CLUSTER_NODES || undefined;
+
+/** True when the tests run on a Redis Cluster (SLO_TEST_REDIS_CLUSTER_NODES). */
+export const TEST_ON_CLUSTER = !!TEST_REDIS_CLUSTER_NODES;
+
+/** DELIVERY_SHARDS for every app of a test stack, when SLO_TEST_DELIVERY_SHARDS is set. */
+const TEST_DELIVERY_SHARDS = process.env.SLO_TEST_DELIVERY_SHARDS || undefined;
+
+/**
+ * The Redis settings every app of the tests gets: REDIS_URL, and REDIS_CLUSTER_NODES and
+ * DELIVERY_SHARDS when the tests run on a cluster or with shards (for processes a test spawns too).
+ */
+export function testRedisEnv(): Record<string, string> {
+  return {
+    REDIS_URL: TEST_REDIS_URL,
+    ...(TEST_REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES } : {}),
+    ...(TEST_DELIVERY_SHARDS ? { DELIVERY_SHARDS: TEST_DELIVERY_SHARDS } : {}),
+  };
+}
+
 /** A TCP port that was free a moment ago (the issuer URL must be known before the app starts). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,7 +61,7 @@ export const TEST_ADMIN = { clientId: 'test-admin', secret: 'test-admin-secret-0
 export function testConfig(overrides: Record<string, string>): AppConfig {
   return parseConfig({
     NODE_ENV: 'test',
-    REDIS_URL: TEST_REDIS_URL,
+    ...testRedisEnv(),
     LOG_LEVEL: 'silent',
     BACKCHANNEL_ALLOWED_HOSTS: '127.0.0.1',
     BOOTSTRAP_ADMIN_CLIENT_ID: TEST_ADMIN.clientId,

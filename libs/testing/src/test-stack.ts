@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { ApiClient } from './api-client';
 import { deleteRedisKeys } from './redis-keys';
 import { ClientCredentials, serverToken } from './server-token';
-import { createTestDatabase, freePort, testConfig, TEST_REDIS_URL } from './test-env';
+import { createTestDatabase, freePort, testConfig } from './test-env';
+import { testRedis } from './test-redis';
 
 type AppFactory = (config: AppConfig) => Promise<INestApplication>;
 type AppKind = 'identity' | 'api' | 'worker';
@@ -57,7 +58,12 @@ export async function startTestStack(opts: StackOptions): Promise<TestStack> {
   const extra: INestApplication[] = [];
   const close = async () => {
     for (const app of [...extra.reverse(), apps.worker, apps.api, apps.identity]) await app?.close();
-    await deleteRedisKeys(TEST_REDIS_URL, prefix);
+    const redis = testRedis();
+    try {
+      await deleteRedisKeys(redis, prefix);
+    } finally {
+      await redis.quit();
+    }
     await db.drop();
   };
   try {
