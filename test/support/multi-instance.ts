@@ -9,7 +9,8 @@ import {
   RoundRobinProxy,
   testConfig,
   TEST_ADMIN,
-  TEST_REDIS_URL,
+  testRedis,
+  testRedisEnv,
   waitFor,
 } from '@slo/testing';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -22,22 +23,6 @@ export type AppKind = 'identity' | 'api' | 'worker';
 
 const ROOT = resolve(__dirname, '../..');
 const PORT_VARIABLE = { identity: 'IDENTITY_PORT', api: 'API_PORT', worker: 'WORKER_PORT' } as const;
-
-/**
- * Redis Cluster switch. Off until REDIS_CLUSTER_NODES is merged (issue 13 item 1): then set it to
- * true, and a run with SLO_TEST_REDIS_CLUSTER_NODES=host:port,… puts every process on that cluster.
- */
-const RUN_ON_REDIS_CLUSTER = false;
-
-/** The Redis every process uses: the test run's cluster when it names one, else the test Redis. */
-function redisEnv(): Record<string, string> {
-  const nodes = process.env.SLO_TEST_REDIS_CLUSTER_NODES;
-  if (!nodes) return { REDIS_URL: TEST_REDIS_URL };
-  if (!RUN_ON_REDIS_CLUSTER) {
-    throw new Error('SLO_TEST_REDIS_CLUSTER_NODES is set, but test/support/multi-instance.ts has RUN_ON_REDIS_CLUSTER off');
-  }
-  return { REDIS_URL: TEST_REDIS_URL, REDIS_CLUSTER_NODES: nodes };
-}
 
 /** What every instance of every app must agree on: one database, one Redis prefix, the public URLs, the secrets. */
 interface SharedSetup {
@@ -54,7 +39,8 @@ function multiEnv(shared: SharedSetup, overrides: Record<string, string> = {}): 
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
     DATABASE_URL: shared.dbUrl,
-    ...redisEnv(),
+    // The test run's Redis: a cluster and shards when SLO_TEST_REDIS_CLUSTER_NODES / SLO_TEST_DELIVERY_SHARDS say so.
+    ...testRedisEnv(),
     QUEUE_PREFIX: shared.prefix,
     // The proxies' URLs: tokens, cookies and logout tokens are valid whichever instance answers.
     IDENTITY_ISSUER: shared.identityUrl,
@@ -159,7 +145,12 @@ export async function startMultiInstance(
     await Promise.all(Object.values(processes).flatMap((list) => list.map((p) => p.close())));
     await identity.close();
     await api.close();
-    await deleteRedisKeys(TEST_REDIS_URL, prefix);
+    const redis = testRedis();
+    try {
+      await deleteRedisKeys(redis, prefix);
+    } finally {
+      await redis.quit();
+    }
     await db.drop();
   };
   const kinds = Object.keys(portsOf) as AppKind[];
