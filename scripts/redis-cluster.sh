@@ -5,12 +5,13 @@
 #   scripts/redis-cluster.sh start|stop|status|pause|resume [--base-port=7100] [--replicas=0|1]
 #
 # The nodes listen on base-port, base-port+1, ... (and their cluster bus on each port + 10000).
-# start waits until every node reports cluster_state:ok and prints the REDIS_CLUSTER_NODES value;
-# it does nothing when that cluster is already up. stop kills only the processes this script
-# started for that base port (their pid files) and removes the directory; it is a no-op when the
-# cluster is not running. status exits 0 when every node reports cluster_state:ok. pause stops
-# the nodes' processes (SIGSTOP: nothing answers, connections stay open, as in a network
-# partition) and resume lets them go on (SIGCONT) and waits for cluster_state:ok again.
+# start waits until every node reports cluster_state:ok and every replica has synced with its
+# master, and prints the REDIS_CLUSTER_NODES value; it does nothing when that cluster is already
+# up. stop kills only the processes this script started for that base port (their pid files) and
+# removes the directory; it is a no-op when the cluster is not running. status exits 0 when every
+# node reports cluster_state:ok. pause stops the nodes' processes (SIGSTOP: nothing answers,
+# connections stay open, as in a network partition) and resume lets them go on (SIGCONT) and
+# waits for cluster_state:ok again.
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop|status|pause|resume [--base-port=7100] [--replicas=0|1]" >&2; exit 2; }
@@ -47,12 +48,22 @@ all_ok() {
   [ -s "$dir/ports" ]
 }
 
+# Every replica has finished its first sync with its master (so it may take over when that dies).
+replicas_synced() {
+  local p info
+  for p in "${ports[@]}"; do
+    info=$(redis-cli -h 127.0.0.1 -p "$p" info replication 2>/dev/null | tr -d '\r')
+    grep -q '^role:slave' <<<"$info" || continue
+    grep -q '^master_link_status:up' <<<"$info" || return 1
+  done
+}
+
 # The pid in a pid file, if it is still the redis-server this script started on that port.
 own_pid() {
   local file=$1 port=$2 pid
   pid=$(cat "$file" 2>/dev/null) || return 1
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "redis-server 127.0.0.1:$port" || return 1
+  { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "redis-server 127.0.0.1:$port" || return 1
   echo "$pid"
 }
 
@@ -84,6 +95,7 @@ start() {
   for p in "${ports[@]}"; do
     redis-server --bind 127.0.0.1 --port "$p" --cluster-enabled yes --cluster-node-timeout 2000 \
       --cluster-config-file "$dir/nodes-$p.conf" --dir "$dir" --save "" --appendonly no \
+      --repl-diskless-sync-delay 0 \
       --daemonize yes --pidfile "$dir/redis-$p.pid" --logfile "$dir/redis-$p.log" \
       || { echo "redis-server did not start on port $p" >&2; stop >/dev/null; exit 1; }
   done
@@ -98,6 +110,8 @@ start() {
     || { cat "$dir/create.log" >&2; stop >/dev/null; exit 1; }
   for _ in $(seq 1 300); do all_ok && break; sleep 0.1; done
   all_ok || { echo "the cluster did not reach cluster_state:ok" >&2; stop >/dev/null; exit 1; }
+  for _ in $(seq 1 300); do replicas_synced && break; sleep 0.1; done
+  replicas_synced || { echo "the replicas did not sync with their masters" >&2; stop >/dev/null; exit 1; }
   echo "$nodes"
 }
 
